@@ -1,0 +1,151 @@
+// swift-tools-version:6.2
+// Apus: a self-hosted mail server. Module layers follow ../shared/DESIGN.md §2; imports only point down.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Apus",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "apus", targets: ["apus"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // Layer 0: pure
+        .target(name: "SMTPProtocol",
+                dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+                swiftSettings: strict),
+        .target(name: "MailMessage", dependencies: [], swiftSettings: strict),
+        .target(name: "DNSCore",
+                dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+                swiftSettings: strict),
+        .target(name: "Directory",
+                dependencies: [
+                    "SMTPProtocol",
+                    .product(name: "Crypto", package: "swift-crypto"),
+                    .product(name: "CryptoExtras", package: "swift-crypto"),
+                ],
+                swiftSettings: strict),
+        .target(name: "Config", dependencies: [], swiftSettings: strict),
+        .target(name: "DKIM",
+                dependencies: [
+                    "DNSCore",
+                    .product(name: "Crypto", package: "swift-crypto"),
+                    .product(name: "CryptoExtras", package: "swift-crypto"),
+                ],
+                swiftSettings: strict),
+
+        // Layer 1: I/O
+        .target(name: "DNSResolver",
+                dependencies: [
+                    "DNSCore",
+                    .product(name: "NIOCore", package: "swift-nio"),
+                    .product(name: "NIOPosix", package: "swift-nio"),
+                    .product(name: "Logging", package: "swift-log"),
+                ],
+                swiftSettings: strict),
+        .target(name: "Certificates",
+                dependencies: [
+                    .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                    .product(name: "NIOCore", package: "swift-nio"),
+                    .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                    .product(name: "X509", package: "swift-certificates"),
+                    .product(name: "SwiftASN1", package: "swift-asn1"),
+                    .product(name: "Crypto", package: "swift-crypto"),
+                    .product(name: "Logging", package: "swift-log"),
+                ],
+                swiftSettings: strict),
+        .target(name: "MailQueue",
+                dependencies: [
+                    "SMTPProtocol",
+                    .product(name: "NIOCore", package: "swift-nio"),
+                    .product(name: "NIOPosix", package: "swift-nio"),
+                    .product(name: "Logging", package: "swift-log"),
+                ],
+                swiftSettings: strict),
+        .target(name: "Delivery",
+                dependencies: [
+                    "MailQueue", "Directory", "SMTPProtocol",
+                    .product(name: "NIOCore", package: "swift-nio"),
+                    .product(name: "NIOPosix", package: "swift-nio"),
+                    .product(name: "Logging", package: "swift-log"),
+                ],
+                swiftSettings: strict),
+        .target(name: "SMTPTransport",
+                dependencies: [
+                    "SMTPProtocol",
+                    .product(name: "NIOCore", package: "swift-nio"),
+                    .product(name: "NIOPosix", package: "swift-nio"),
+                    .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                    .product(name: "NIOTLS", package: "swift-nio"),
+                    .product(name: "Logging", package: "swift-log"),
+                ],
+                swiftSettings: strict),
+
+        // Layer 2: composition
+        .target(name: "MailServer",
+                dependencies: [
+                    "SMTPProtocol", "SMTPTransport", "MailMessage", "MailQueue", "Delivery",
+                    "Directory", "Config", "Certificates",
+                    .product(name: "NIOCore", package: "swift-nio"),
+                    .product(name: "NIOPosix", package: "swift-nio"),
+                    .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                    .product(name: "Logging", package: "swift-log"),
+                    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                    .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                    .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                ],
+                swiftSettings: strict),
+        .target(name: "CLI",
+                dependencies: [
+                    "MailServer", "Config", "Directory", "DNSCore", "DNSResolver", "Certificates",
+                    "MailQueue", "SMTPProtocol", "DKIM",
+                    .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                    .product(name: "Logging", package: "swift-log"),
+                    .product(name: "NIOCore", package: "swift-nio"),
+                    .product(name: "NIOPosix", package: "swift-nio"),
+                    .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                ],
+                swiftSettings: strict),
+
+        // Layer 3: executables
+        .executableTarget(name: "apus", dependencies: ["CLI"], swiftSettings: strict),
+        .executableTarget(name: "FuzzSMTP", dependencies: ["SMTPProtocol",
+                          .product(name: "NIOCore", package: "swift-nio")],
+                          path: "Fuzz/FuzzSMTP"),
+        .executableTarget(name: "FuzzDKIM", dependencies: ["DKIM"], path: "Fuzz/FuzzDKIM"),
+        .executableTarget(name: "FuzzDNS", dependencies: ["DNSCore",
+                          .product(name: "NIOCore", package: "swift-nio")],
+                          path: "Fuzz/FuzzDNS"),
+
+        // Tests
+        .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
+        .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore"]),
+        .testTarget(name: "DNSResolverTests", dependencies: ["DNSResolver", "DNSCore",
+                    .product(name: "NIOCore", package: "swift-nio"),
+                    .product(name: "NIOPosix", package: "swift-nio")]),
+        .testTarget(name: "DKIMTests", dependencies: ["DKIM", "DNSCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "DirectoryTests", dependencies: ["Directory"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config"]),
+        .testTarget(name: "MailQueueTests", dependencies: ["MailQueue", "Delivery",
+                    .product(name: "NIOCore", package: "swift-nio")]),
+        .testTarget(name: "MailServerTests", dependencies: [
+                    "MailServer", "Config", "Directory", "Certificates", "MailQueue", "SMTPProtocol",
+                    .product(name: "NIOCore", package: "swift-nio"),
+                    .product(name: "NIOPosix", package: "swift-nio"),
+                    .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                    .product(name: "NIOTLS", package: "swift-nio")]),
+    ]
+)

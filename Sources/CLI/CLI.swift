@@ -1,0 +1,22 @@
+import ArgumentParser
+
+/// The `apus` command tree (DESIGN.md §3b). Each subcommand lives in its own file.
+public struct ApusCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "apus",
+        abstract: "A self-hosted mail server: receive, submit, sign, queue and deliver mail for your domains.",
+        discussion: """
+            Start with `apus dev` to try it on loopback ports with a throw-away configuration,
+            or `apus init DOMAIN` to set up a real domain.
+            """,
+        subcommands: [
+            ServeCommand.self,
+            DevCommand.self,
+            UserCommand.self,
+            AuthenticateCommand.self,
+            DNSCommand.self,
+            DKIMCommand.self,
+        ]
+    )
+    public init() {}
+}

@@ -1,0 +1,86 @@
+/// The keys of `apus.toml`, in file order, each with its Swift field and the comment `render()` writes.
+/// Parsing, rendering and "did you mean" all read this one table, so they cannot drift apart.
+struct ConfigField {
+    enum Kind {
+        case string(WritableKeyPath<ApusConfig, String>)
+        case integer(WritableKeyPath<ApusConfig, Int>)
+        case duration(WritableKeyPath<ApusConfig, ConfigDuration>)
+        /// A list of `"host:port"`; with a default port, a bare host is allowed too.
+        case addresses(WritableKeyPath<ApusConfig, [ListenAddress]>, defaultPort: Int?)
+    }
+
+    /// nil for the top level, else the `[table]`.
+    var table: String?
+    var key: String
+    var kind: Kind
+    /// One line: what the key does (the default is added by `render()`).
+    var comment: String
+
+    var keyPath: [String] { (table.map { [$0] } ?? []) + [key] }
+}
+
+/// `[table]` headers in file order, with the comment `render()` writes above each.
+let configTables: [(name: String, comment: String)] = [
+    ("listen", "Where to accept connections: lists of \"host:port\" (IPv6 as \"[::]:25\"); an empty list turns one off."),
+    ("limits", "Limits on clients; the defaults follow the RFCs."),
+    ("dns", "DNS resolution."),
+    ("delivery", "Delivery to other mail servers."),
+    ("aliases", "How the local part of a recipient address is matched to a user."),
+    ("senders", "Extra envelope senders an authenticated user may use: \"user@domain\" = [\"other@domain\", \"*@domain\"]."),
+]
+
+extension ApusConfig {
+    static var fields: [ConfigField] {
+        [
+            .init(table: nil, key: "hostname", kind: .string(\.hostname),
+                  comment: "The name this server gives in EHLO, Received headers and bounces (DSNs)."),
+            .init(table: nil, key: "data_dir", kind: .string(\.dataDir),
+                  comment: "Directory of the queue, the state and the local mailboxes."),
+
+            .init(table: "listen", key: "mx", kind: .addresses(\.listen.mx, defaultPort: nil),
+                  comment: "SMTP from other mail servers (port 25); STARTTLS is offered."),
+            .init(table: "listen", key: "submission", kind: .addresses(\.listen.submission, defaultPort: nil),
+                  comment: "Mail submission by users (port 587): STARTTLS, then AUTH is required."),
+            .init(table: "listen", key: "submissions", kind: .addresses(\.listen.submissions, defaultPort: nil),
+                  comment: "Mail submission over implicit TLS (port 465); AUTH is required."),
+            .init(table: "listen", key: "admin", kind: .addresses(\.listen.admin, defaultPort: nil),
+                  comment: "HTTP for /metrics, /healthz and the admin API; keep it on loopback."),
+
+            .init(table: "limits", key: "max_message_bytes", kind: .integer(\.limits.maxMessageBytes),
+                  comment: "Largest message accepted, in bytes; advertised with SIZE (RFC 1870)."),
+            .init(table: "limits", key: "max_recipients", kind: .integer(\.limits.maxRecipients),
+                  comment: "Recipients per message; more get 452 4.5.3 (RFC 5321 §4.5.3.1.8 asks for at least 100)."),
+            .init(table: "limits", key: "max_command_line_bytes", kind: .integer(\.limits.maxCommandLineBytes),
+                  comment: "Longest command line with CRLF (RFC 5321 §4.5.3.1.4: 512 + extensions; AUTH needs more)."),
+            .init(table: "limits", key: "max_errors", kind: .integer(\.limits.maxErrors),
+                  comment: "Bad commands in one session before the server says 421 and closes it."),
+            .init(table: "limits", key: "command_timeout", kind: .duration(\.limits.commandTimeout),
+                  comment: "How long to wait for the next command (RFC 5321 §4.5.3.2.7: at least 5 minutes)."),
+            .init(table: "limits", key: "data_timeout", kind: .duration(\.limits.dataTimeout),
+                  comment: "How long to wait for more message data after DATA (RFC 5321 §4.5.3.2.6)."),
+            .init(table: "limits", key: "max_connections", kind: .integer(\.limits.maxConnections),
+                  comment: "Connections at once, over all listeners."),
+            .init(table: "limits", key: "max_connections_per_ip", kind: .integer(\.limits.maxConnectionsPerIP),
+                  comment: "Connections at once from one client IP address."),
+            .init(table: "limits", key: "max_auth_failures", kind: .integer(\.limits.maxAuthFailures),
+                  comment: "Failed AUTH attempts per client IP within auth_failure_window; then AUTH is refused."),
+            .init(table: "limits", key: "auth_failure_window", kind: .duration(\.limits.authFailureWindow),
+                  comment: "The window for max_auth_failures, and how long AUTH stays refused."),
+
+            .init(table: "dns", key: "servers", kind: .addresses(\.dns.servers, defaultPort: 53),
+                  comment: "Resolvers to ask, \"IP\" or \"IP:PORT\"; empty means those in /etc/resolv.conf."),
+
+            .init(table: "delivery", key: "smtp_port", kind: .integer(\.delivery.smtpPort),
+                  comment: "Port of remote mail servers; 25 on the internet (tests point it at a sink)."),
+            .init(table: "delivery", key: "give_up_after", kind: .duration(\.delivery.giveUpAfter),
+                  comment: "How long to retry a message before returning it to its sender."),
+            .init(table: "delivery", key: "ca_file", kind: .string(\.delivery.caFile),
+                  comment: "PEM file of CAs for outgoing TLS; empty means the system trust store."),
+
+            .init(table: "aliases", key: "drop_characters", kind: .string(\.aliases.dropCharacters),
+                  comment: "Characters removed from a local part before lookup (\".\": j.doe@ reaches jdoe)."),
+            .init(table: "aliases", key: "suffix_separators", kind: .string(\.aliases.suffixSeparators),
+                  comment: "The first of these and all after it are removed before lookup (\"+\": jdoe+news@ reaches jdoe)."),
+        ]
+    }
+}

@@ -1,0 +1,24 @@
+/// How the local part of an address is matched to a user: `[aliases]` in apus.toml (the CLI and the server
+/// pass the loaded values in; Directory does not depend on Config).
+public struct AliasSettings: Sendable, Hashable {
+    /// Characters removed from a local part before lookup (`"."`: `j.doe` reaches `jdoe`).
+    public var dropCharacters: String
+    /// The first of these characters and everything after it are removed before lookup (`"+"`).
+    public var suffixSeparators: String
+
+    public init(dropCharacters: String = ".", suffixSeparators: String = "+") {
+        self.dropCharacters = dropCharacters
+        self.suffixSeparators = suffixSeparators
+    }
+
+    /// Lowercases, removes the first suffix separator and all after it, then removes the drop characters:
+    /// `"J.Doe+news"` → `"jdoe"`.
+    public func normalize(localPart: String) -> String {
+        var text = localPart.lowercased()
+        if let cut = text.firstIndex(where: { suffixSeparators.contains($0) }) {
+            text = String(text[..<cut])
+        }
+        text.removeAll { dropCharacters.contains($0) }
+        return text
+    }
+}

@@ -1,0 +1,14 @@
+// Directory: the local domains and their users (DESIGN.md §3).
+//
+// A directory under `<config>/domains/` makes that domain local; its name (lowercased) is the domain.
+// `domains/<domain>/users` lists the domain's users, one a line:
+//
+//     # comment
+//     alice   $scrypt$ln=15,r=8,p=1$<salt-b64>$<hash-b64>
+//
+// The password hash is an scrypt PHC string (see `PasswordHash`). Blank lines and lines starting with `#`
+// are ignored; any other malformed line is an error `PATH:LINE: reason`.
+//
+// `MailDirectory` is an immutable snapshot of all of it, loaded at start and on reload; it answers "is this
+// domain local", "which user does this local part reach", and checks passwords. `UserFileEditor` changes a
+// users file atomically for `apus user add|remove|passwd`, keeping comments and other lines as they are.

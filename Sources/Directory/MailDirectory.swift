@@ -1,0 +1,169 @@
+import Foundation
+
+/// The outcome of checking a user name and password.
+public enum AuthResult: Sendable, Hashable {
+    /// The password is right; `user` and `domain` are the stored (canonical) names.
+    case success(user: String, domain: String)
+    /// Unknown user, unknown domain, malformed name or wrong password: deliberately not told apart.
+    case failure
+
+    /// `user@domain` on success.
+    public var address: String? {
+        if case .success(let user, let domain) = self { return "\(user)@\(domain)" }
+        return nil
+    }
+}
+
+/// What the SMTP session asks about domains and users; `MailDirectory` is the real one, tests may use another.
+public protocol UserStore: Sendable {
+    func isLocalDomain(_ domain: String) -> Bool
+    func canonicalUser(localPart: String, domain: String) -> String?
+    /// Slow on purpose (scrypt): call it off the event loop.
+    func authenticate(username: String, password: String) -> AuthResult
+}
+
+/// A snapshot of the local domains and their users, read from `<config>/domains/`.
+public struct MailDirectory: UserStore, Sendable, Equatable {
+    struct Domain: Sendable, Equatable {
+        /// `<config>/domains/<name as on disk>`.
+        var directory: String
+        /// name → PHC string.
+        var users: [String: String]
+        /// normalized name (drop characters removed) → name.
+        var normalized: [String: String]
+    }
+
+    /// Lowercased domain → its users.
+    var domainTable: [String: Domain]
+    public let aliases: AliasSettings
+    /// Checked for unknown users, with the parameters of a real hash so it costs the same.
+    let dummyHash: PasswordHash
+
+    /// An empty directory (no local domains).
+    public init(aliases: AliasSettings = AliasSettings()) {
+        self.domainTable = [:]
+        self.aliases = aliases
+        self.dummyHash = PasswordHash(logN: PasswordHash.defaultLogN, salt: [UInt8](repeating: 0x5A, count: 16),
+                                      hash: [UInt8](repeating: 0, count: 32))
+    }
+
+    /// Reads every `domains/<domain>/users`. A missing `domains/` directory means no local domains; a domain
+    /// directory without a users file has no users. Hidden entries (`.name`) and plain files are skipped.
+    public static func load(configDirectory: String, aliases: AliasSettings = AliasSettings()) throws -> MailDirectory {
+        var directory = MailDirectory(aliases: aliases)
+        let domainsPath = (configDirectory as NSString).appendingPathComponent("domains")
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: domainsPath, isDirectory: &isDir) else { return directory }
+        guard isDir.boolValue else { throw DirectoryError(path: domainsPath, reason: "not a directory") }
+        let names: [String]
+        do {
+            names = try fm.contentsOfDirectory(atPath: domainsPath).sorted()
+        } catch {
+            throw DirectoryError(path: domainsPath, reason: "cannot read: \(error.localizedDescription)")
+        }
+        var someHash: PasswordHash?
+        for name in names where !name.hasPrefix(".") {
+            let domainDir = (domainsPath as NSString).appendingPathComponent(name)
+            guard fm.fileExists(atPath: domainDir, isDirectory: &isDir), isDir.boolValue else { continue }
+            let domain = name.lowercased()
+            if let other = directory.domainTable[domain] {
+                throw DirectoryError(path: domainDir, reason: "the same domain as \(other.directory); keep one of them")
+            }
+            var entry = Domain(directory: domainDir, users: [:], normalized: [:])
+            let usersPath = (domainDir as NSString).appendingPathComponent("users")
+            if fm.fileExists(atPath: usersPath) {
+                let file = try UsersFile.parse(try readText(usersPath), path: usersPath, aliases: aliases)
+                for user in file.entries {
+                    entry.users[user.name] = user.phc
+                    entry.normalized[aliases.normalize(localPart: user.name)] = user.name
+                    if someHash == nil { someHash = try? PasswordHash.parse(user.phc) }
+                }
+            }
+            directory.domainTable[domain] = entry
+        }
+        if let someHash {
+            directory = MailDirectory(domainTable: directory.domainTable, aliases: aliases, dummyHash: someHash.dummy())
+        }
+        return directory
+    }
+
+    init(domainTable: [String: Domain], aliases: AliasSettings, dummyHash: PasswordHash) {
+        self.domainTable = domainTable
+        self.aliases = aliases
+        self.dummyHash = dummyHash
+    }
+
+    /// The local domains, lowercased and sorted.
+    public var domains: [String] { domainTable.keys.sorted() }
+
+    /// Whether `domain` is local: compared lowercased, a final dot ignored.
+    /// TODO: U-label/A-label equivalence (IDNA) once SMTPProtocol offers the conversion.
+    public func isLocalDomain(_ domain: String) -> Bool {
+        domainTable[Self.key(domain)] != nil
+    }
+
+    /// The user a recipient local part reaches, or nil: the lowercased local part if it is a user's name,
+    /// else the local part with the suffix (from the first separator) and then the drop characters removed.
+    public func canonicalUser(localPart: String, domain: String) -> String? {
+        guard let entry = domainTable[Self.key(domain)] else { return nil }
+        let lower = localPart.lowercased()
+        if entry.users[lower] != nil { return lower }
+        return entry.normalized[aliases.normalize(localPart: localPart)]
+    }
+
+    /// The PHC string of a user (the stored name, as returned by `canonicalUser`).
+    public func passwordHash(user: String, domain: String) -> String? {
+        domainTable[Self.key(domain)]?.users[user.lowercased()]
+    }
+
+    /// The users of a domain, sorted; empty for an unknown domain.
+    public func users(in domain: String) -> [String] {
+        domainTable[Self.key(domain)]?.users.keys.sorted() ?? []
+    }
+
+    /// Every user as `user@domain`, sorted by domain, then user.
+    public var addresses: [String] {
+        domains.flatMap { domain in users(in: domain).map { "\($0)@\(domain)" } }
+    }
+
+    /// Checks a password for `user@domain` (or a bare `user` when there is exactly one local domain). The
+    /// user name is compared lowercased, without suffix or drop-character removal. An unknown user costs the
+    /// same scrypt work as a known one. Slow on purpose: call it off the event loop.
+    public func authenticate(username: String, password: String) -> AuthResult {
+        var user = username.lowercased()
+        var domain: String
+        if let at = user.lastIndex(of: "@") {
+            domain = Self.key(String(user[user.index(after: at)...]))
+            user = String(user[..<at])
+        } else if domainTable.count == 1 {
+            domain = domainTable.keys.first!
+        } else {
+            domain = ""
+        }
+        guard let phc = domainTable[domain]?.users[user], let hash = try? PasswordHash.parse(phc) else {
+            _ = dummyHash.verify(password: password)
+            return .failure
+        }
+        return hash.verify(password: password) ? .success(user: user, domain: domain) : .failure
+    }
+
+    static func key(_ domain: String) -> String {
+        var d = domain.lowercased()
+        if d.hasSuffix(".") { d.removeLast() }
+        return d
+    }
+
+    static func readText(_ path: String) throws -> String {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw DirectoryError(path: path, reason: "cannot read: \(error.localizedDescription)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw DirectoryError(path: path, reason: "not valid UTF-8")
+        }
+        return text
+    }
+}

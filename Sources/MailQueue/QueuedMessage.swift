@@ -1,0 +1,75 @@
+import Foundation
+
+/// One message in the queue: its envelope and per-recipient delivery state.
+///
+/// On disk (`<data_dir>/queue/<id>.msg`) a queue file is:
+/// ```
+/// APUS-QUEUE 1\n
+/// {"id":"…","mailFrom":"…","recipients":[…],…}\n      ← this struct as one line of JSON
+/// <the message, CRLF line endings, Received header first>
+/// ```
+/// The file is written once, durably, before the client hears `250`. Later state changes go to
+/// `<id>.state` (the same JSON), which overrides the header line when present.
+public struct QueuedMessage: Codable, Sendable, Hashable {
+    public enum RecipientState: String, Codable, Sendable {
+        case pending, sent, failed
+    }
+
+    public struct Recipient: Codable, Sendable, Hashable {
+        /// Where the message goes (after alias resolution).
+        public var address: String
+        /// The address the client gave in RCPT TO.
+        public var original: String
+        public var state: RecipientState
+        public var attempts: Int
+        public var lastReply: String?
+
+        public init(address: String, original: String, state: RecipientState = .pending,
+                    attempts: Int = 0, lastReply: String? = nil) {
+            self.address = address
+            self.original = original
+            self.state = state
+            self.attempts = attempts
+            self.lastReply = lastReply
+        }
+    }
+
+    public var id: String
+    /// The envelope sender; empty for the null reverse-path `<>`.
+    public var mailFrom: String
+    public var recipients: [Recipient]
+    public var receivedAt: Date
+    public var clientAddress: String
+    public var clientName: String
+    public var authenticatedUser: String?
+    public var smtputf8: Bool
+    public var size: Int
+
+    public init(id: String, mailFrom: String, recipients: [Recipient], receivedAt: Date, clientAddress: String,
+                clientName: String, authenticatedUser: String?, smtputf8: Bool, size: Int) {
+        self.id = id
+        self.mailFrom = mailFrom
+        self.recipients = recipients
+        self.receivedAt = receivedAt
+        self.clientAddress = clientAddress
+        self.clientName = clientName
+        self.authenticatedUser = authenticatedUser
+        self.smtputf8 = smtputf8
+        self.size = size
+    }
+
+    public var isDone: Bool { recipients.allSatisfy { $0.state != .pending } }
+
+    /// A new queue id: 8 hex digits of seconds since 1970, then 8 random hex digits.
+    /// Sorts by arrival and is unique enough to be a file name.
+    public static func newID(now: Date = Date()) -> String {
+        let t = String(UInt32(truncatingIfNeeded: Int(now.timeIntervalSince1970)), radix: 16)
+        let r = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        return String(repeating: "0", count: 8 - t.count) + t + String(repeating: "0", count: 8 - r.count) + r
+    }
+
+    /// Queue ids are file names: only lowercase hex, 16 characters.
+    public static func isValidID(_ id: String) -> Bool {
+        id.utf8.count == 16 && id.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
+}

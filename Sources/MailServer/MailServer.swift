@@ -1,0 +1,207 @@
+import Certificates
+import Config
+import Delivery
+import Directory
+import Foundation
+import Logging
+import MailQueue
+import NIOCore
+import NIOPosix
+import NIOSSL
+import ServiceLifecycle
+import UnixSignals
+import SMTPProtocol
+import SMTPTransport
+
+/// `apus serve`: every listener of `[listen]`, the queue and local delivery, as one Service.
+public final class MailServer: Service, Sendable {
+    public let config: ApusConfig
+    public let configDirectory: String
+    let directory: DirectoryHolder
+    let tls: TLSContextProvider
+    let spool: FileSpool
+    let delivery: LocalDeliveryAgent
+    let connections: ConnectionLimiter
+    let group: any EventLoopGroup
+    let logger: Logger
+    let wakeups: AsyncStream<String>
+    let wake: AsyncStream<String>.Continuation
+    /// Addresses actually bound (port 0 resolved), filled when `run` starts listening.
+    private let bound = BoundAddresses()
+
+    /// Loads users and certificates; any error names its file.
+    public init(config: ApusConfig, configDirectory: String, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+                logger: Logger) throws {
+        self.config = config
+        self.configDirectory = configDirectory
+        let aliasSettings = AliasSettings(dropCharacters: config.aliases.dropCharacters,
+                                          suffixSeparators: config.aliases.suffixSeparators)
+        self.directory = DirectoryHolder(try MailDirectory.load(configDirectory: configDirectory, aliases: aliasSettings))
+        self.tls = try TLSContextProvider(certsDirectory: "\(configDirectory)/certs", hostname: config.hostname)
+        self.spool = try FileSpool(directory: "\(config.dataDir)/queue")
+        let dirHolder = directory
+        self.delivery = LocalDeliveryAgent(spool: spool, mailRoot: "\(config.dataDir)/mail", hostname: config.hostname,
+                                           isLocalDomain: { dirHolder.current.isLocalDomain($0) }, logger: logger)
+        self.connections = ConnectionLimiter(maxTotal: config.limits.maxConnections,
+                                             maxPerAddress: config.limits.maxConnectionsPerIP)
+        self.group = group
+        self.logger = logger
+        (self.wakeups, self.wake) = AsyncStream.makeStream(of: String.self)
+    }
+
+    /// The listening addresses, e.g. for tests that bind port 0. Waits until bound.
+    public func boundAddresses() async -> [(ListenerKind, SocketAddress)] { await bound.wait() }
+
+    /// Re-reads users and certificates (SIGHUP). On error the old state stays and the error is logged.
+    public func reload() {
+        do {
+            let aliasSettings = AliasSettings(dropCharacters: config.aliases.dropCharacters,
+                                              suffixSeparators: config.aliases.suffixSeparators)
+            directory.replace(try MailDirectory.load(configDirectory: configDirectory, aliases: aliasSettings))
+            try tls.reload()
+            logger.info("reloaded users and certificates from \(configDirectory)")
+        } catch {
+            logger.error("reload failed, keeping the previous state: \(error)")
+        }
+    }
+
+    public func run() async throws {
+        if tls.context == nil {
+            logger.warning("no certificate in \(configDirectory)/certs: STARTTLS and port 465 are off, and AUTH is impossible")
+        }
+        var channels: [any Channel] = []
+        var addresses: [(ListenerKind, SocketAddress)] = []
+        do {
+            for (kind, list) in [(ListenerKind.mx, config.listen.mx), (.submission, config.listen.submission),
+                                 (.submissions, config.listen.submissions)] {
+                for address in list {
+                    let channel = try await bind(kind, host: address.host, port: address.port)
+                    channels.append(channel)
+                    if let local = channel.localAddress { addresses.append((kind, local)) }
+                    logger.info("listening: \(kind.rawValue) on \(channel.localAddress.map { "\($0)" } ?? "\(address)")")
+                }
+            }
+        } catch {
+            for channel in channels { try? await channel.close() }
+            throw error
+        }
+        await bound.set(addresses)
+        await delivery.resumeAll()
+
+        await withTaskGroup(of: Void.self) { tasks in
+            let agent = delivery
+            let wakeups = self.wakeups
+            tasks.addTask {
+                await withTaskGroup(of: Void.self) { deliveries in
+                    var inFlight = 0
+                    for await id in wakeups {
+                        if inFlight >= 16 { await deliveries.next(); inFlight -= 1 }
+                        deliveries.addTask { await agent.deliver(id: id) }
+                        inFlight += 1
+                    }
+                }
+            }
+            tasks.addTask {
+                let signals = await UnixSignalsSequence(trapping: .sighup)
+                for await _ in signals.cancelOnGracefulShutdown() { self.reload() }
+            }
+            try? await gracefulShutdown()
+            logger.info("shutting down: closing listeners")
+            for channel in channels { try? await channel.close() }
+            wake.finish()
+            tasks.cancelAll()
+        }
+        logger.info("stopped")
+    }
+
+    func bind(_ kind: ListenerKind, host: String, port: Int) async throws -> any Channel {
+        let settings = SMTPServerSettings(
+            session: SessionConfiguration(hostname: config.hostname, listener: kind, tlsAvailable: true,
+                                          maxMessageBytes: config.limits.maxMessageBytes,
+                                          maxRecipients: config.limits.maxRecipients,
+                                          maxErrors: config.limits.maxErrors),
+            maxCommandLineBytes: config.limits.maxCommandLineBytes,
+            commandTimeout: .seconds(Int64(config.limits.commandTimeout.seconds)),
+            dataTimeout: .seconds(Int64(config.limits.dataTimeout.seconds)))
+        let policy = ServerPolicy(directory: directory, config: config)
+        let wake = self.wake
+        let delegate = ServerDelegate(config: config, directory: directory, policy: policy, spool: spool,
+                                      delivered: { wake.yield($0) }, logger: logger)
+        let tls = self.tls, connections = self.connections, logger = self.logger, hostname = config.hostname
+        var bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 512)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+        if host.contains(":") {
+            bootstrap = bootstrap.serverChannelOption(ChannelOptions.Types.SocketOption(level: .ipv6, name: .ipv6_v6only), value: 1)
+        }
+        return try await bootstrap
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let remote = channel.remoteAddress?.ipAddress ?? "unknown"
+                    let local = channel.localAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
+                    guard connections.acquire(remote) else {
+                        logger.notice("refused connection from \(remote): too many connections")
+                        try channel.pipeline.syncOperations.addHandler(RefuseHandler(reply: .c421TooManyConnections(hostname)))
+                        return
+                    }
+                    channel.closeFuture.whenComplete { _ in connections.release(remote) }
+                    let context = tls.context
+                    if kind == .submissions {
+                        guard let context else {
+                            logger.error("connection on port 465 from \(remote) closed: no certificate configured")
+                            channel.close(promise: nil)
+                            return
+                        }
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
+                    }
+                    let info = ConnectionInfo(id: ConnectionID.next(), listener: kind, remoteAddress: remote, localAddress: local)
+                    try channel.pipeline.syncOperations.addHandler(
+                        SMTPServerHandler(settings: settings, policy: policy, delegate: delegate, tlsContext: context,
+                                          info: info, logger: logger))
+                }
+            }
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .bind(host: host, port: port)
+            .get()
+    }
+}
+
+/// Writes one reply and closes: for connections over the limits.
+final class RefuseHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    let reply: SMTPReply
+    init(reply: SMTPReply) { self.reply = reply }
+    func channelActive(context: ChannelHandlerContext) {
+        var buffer = context.channel.allocator.buffer(capacity: 80)
+        buffer.writeString(reply.wireText)
+        context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+    }
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+}
+
+/// Short ids for log lines of one connection.
+enum ConnectionID {
+    private static let counter = NIOLockedCounter()
+    static func next() -> String { String(counter.increment(), radix: 36) }
+}
+
+import NIOConcurrencyHelpers
+final class NIOLockedCounter: Sendable {
+    private let value = NIOLockedValueBox<UInt64>(UInt64.random(in: 0..<1_000_000))
+    func increment() -> UInt64 { value.withLockedValue { $0 += 1; return $0 } }
+}
+
+actor BoundAddresses {
+    var addresses: [(ListenerKind, SocketAddress)]?
+    var waiters: [CheckedContinuation<[(ListenerKind, SocketAddress)], Never>] = []
+    func set(_ a: [(ListenerKind, SocketAddress)]) {
+        addresses = a
+        for w in waiters { w.resume(returning: a) }
+        waiters = []
+    }
+    func wait() async -> [(ListenerKind, SocketAddress)] {
+        if let addresses { return addresses }
+        return await withCheckedContinuation { waiters.append($0) }
+    }
+}

@@ -1,0 +1,94 @@
+import NIOCore
+
+/// Decodes the DATA phase (RFC 5321 §4.1.1.4, §4.5.2): removes dot-stuffing, finds the end of
+/// the message, and enforces the size limit, incrementally over any chunking of the input.
+///
+/// Only `<CRLF>.<CRLF>` ends the message. A CR not followed by LF or an LF not preceded by CR
+/// ("bare" line endings) is never treated as a line end: the message is read to its real end and
+/// then rejected (`550 5.5.2`). That closes SMTP smuggling, where a client hides a second message
+/// behind `<LF>.<CRLF>` that a downstream server would see as the end of the first.
+/// Past `maxBytes` the decoder keeps reading to the real end but stops storing (`552 5.3.4`).
+public struct DataDecoder: Sendable {
+    public enum Violation: Sendable, Equatable {
+        case bareCR
+        case bareLF
+    }
+
+    public struct Outcome: Sendable, Equatable {
+        /// The message with CRLF line endings, dot-stuffing removed (empty if oversized).
+        public var message: ByteBuffer
+        /// Size of the message as received (after unstuffing), even when not stored.
+        public var size: Int
+        public var oversized: Bool
+        public var violation: Violation?
+    }
+
+    private enum State: Sendable {
+        case lineStart, midLine, sawCR, dotAtLineStart, dotCR
+    }
+
+    public let maxBytes: Int
+    private var state = State.lineStart
+    private var message: ByteBuffer
+    private var size = 0
+    private var violation: Violation?
+
+    public init(maxBytes: Int, allocator: ByteBufferAllocator = ByteBufferAllocator()) {
+        self.maxBytes = maxBytes
+        self.message = allocator.buffer(capacity: min(maxBytes, 16 * 1024))
+    }
+
+    private mutating func emit(_ byte: UInt8) {
+        size += 1
+        if size <= maxBytes { message.writeInteger(byte) }
+    }
+
+    private mutating func note(_ v: Violation) {
+        if violation == nil { violation = v }
+    }
+
+    /// Consumes bytes from `buffer` up to and including the terminating `.CRLF`. Returns the
+    /// outcome when the end was found (the rest of `buffer` is left unread: pipelined commands),
+    /// nil when more input is needed (then `buffer` has been consumed entirely).
+    public mutating func decode(_ buffer: inout ByteBuffer) -> Outcome? {
+        let cr = UInt8(ascii: "\r"), lf = UInt8(ascii: "\n"), dot = UInt8(ascii: ".")
+        var consumed = 0
+        var finished = false
+        buffer.withUnsafeReadableBytes { bytes in
+            for byte in bytes {
+                consumed += 1
+                switch state {
+                case .lineStart:
+                    if byte == dot { state = .dotAtLineStart; continue }
+                    fallthrough
+                case .midLine:
+                    if byte == cr { state = .sawCR }
+                    else {
+                        if byte == lf { note(.bareLF) }
+                        emit(byte)
+                        state = .midLine
+                    }
+                case .sawCR:
+                    if byte == lf { emit(cr); emit(lf); state = .lineStart }
+                    else if byte == cr { note(.bareCR); emit(cr) }
+                    else { note(.bareCR); emit(cr); if byte == lf { note(.bareLF) }; emit(byte); state = .midLine }
+                case .dotAtLineStart:
+                    // A leading dot is removed (transparency, §4.5.2); ".\r" may be the end.
+                    if byte == cr { state = .dotCR }
+                    else { if byte == lf { note(.bareLF) }; emit(byte); state = .midLine }
+                case .dotCR:
+                    if byte == lf { finished = true; return }
+                    note(.bareCR)
+                    emit(cr)
+                    if byte == cr { state = .sawCR } else { if byte == lf { note(.bareLF) }; emit(byte); state = .midLine }
+                }
+            }
+        }
+        buffer.moveReaderIndex(forwardBy: consumed)
+        guard finished else { return nil }
+        let oversized = size > maxBytes
+        if oversized { message.clear() }
+        let outcome = Outcome(message: message, size: size, oversized: oversized, violation: violation)
+        return outcome
+    }
+}

@@ -1,0 +1,89 @@
+import NIOCore
+
+/// Which listener a session arrived on (DESIGN.md §3 `[listen]`).
+public enum ListenerKind: String, Sendable, Hashable {
+    /// Port 25: mail for local domains from anyone; relaying only after AUTH.
+    case mx
+    /// Port 587: STARTTLS, then AUTH, then mail to anywhere (RFC 6409).
+    case submission
+    /// Port 465: implicit TLS, then AUTH (RFC 8314).
+    case submissions
+
+    public var requiresAuth: Bool { self != .mx }
+}
+
+/// Settings of one session, fixed for its lifetime.
+public struct SessionConfiguration: Sendable {
+    public var hostname: String
+    public var listener: ListenerKind
+    /// A certificate is loaded, so STARTTLS can be offered.
+    public var tlsAvailable: Bool
+    public var maxMessageBytes: Int
+    public var maxRecipients: Int
+    /// Failed commands before `421` and disconnect.
+    public var maxErrors: Int
+
+    public init(hostname: String, listener: ListenerKind, tlsAvailable: Bool,
+                maxMessageBytes: Int = 52_428_800, maxRecipients: Int = 100, maxErrors: Int = 10) {
+        self.hostname = hostname
+        self.listener = listener
+        self.tlsAvailable = tlsAvailable
+        self.maxMessageBytes = maxMessageBytes
+        self.maxRecipients = maxRecipients
+        self.maxErrors = maxErrors
+    }
+}
+
+/// The decisions the session asks of the server's policy (domains, users, relay rules).
+/// Synchronous: answered from an in-memory snapshot of the directory.
+public protocol SessionPolicy: Sendable {
+    /// nil to accept; else the reply that refuses this recipient.
+    func checkRecipient(_ recipient: ForwardPath, authenticatedUser: String?) -> SMTPReply?
+    /// nil to accept; else the reply that refuses this sender.
+    func checkSender(_ sender: ReversePath, authenticatedUser: String?) -> SMTPReply?
+}
+
+/// The envelope of an accepted message.
+public struct Envelope: Sendable, Hashable {
+    public var mailFrom: ReversePath
+    public var recipients: [ForwardPath]
+    public var parameters: MailParameters
+    /// The EHLO/HELO name the client gave.
+    public var clientName: String
+    public var authenticatedUser: String?
+    /// RFC 3848 / RFC 6531 §3.7.4 "with" protocol name for the Received header.
+    public var protocolName: String
+
+    public init(mailFrom: ReversePath, recipients: [ForwardPath], parameters: MailParameters,
+                clientName: String, authenticatedUser: String?, protocolName: String) {
+        self.mailFrom = mailFrom
+        self.recipients = recipients
+        self.parameters = parameters
+        self.clientName = clientName
+        self.authenticatedUser = authenticatedUser
+        self.protocolName = protocolName
+    }
+}
+
+/// Result of checking credentials, fed back with `SMTPSession.authChecked`.
+public enum AuthOutcome: Sendable, Equatable {
+    case success(user: String)
+    case failure
+    /// Too many failures from this client address recently.
+    case blocked
+    case temporaryFailure
+}
+
+/// What the network shell must do next. Actions are carried out in order.
+public enum SessionAction: Sendable, Equatable {
+    case reply(SMTPReply)
+    /// The 220 has been queued: install TLS now and discard any plaintext already buffered.
+    case startTLS
+    /// Switch the input to DATA decoding with this size limit (after the 354).
+    case receiveData(maxBytes: Int)
+    /// Check the credentials off the event loop; answer with `authChecked`.
+    case verifyCredentials(username: String, password: String)
+    /// Store the message durably; answer with `enqueued` or `enqueueFailed`.
+    case enqueue(Envelope, ByteBuffer)
+    case close
+}

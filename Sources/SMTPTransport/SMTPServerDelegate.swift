@@ -1,0 +1,50 @@
+/// The SMTP server's network shell (SwiftNIO): line framing, DATA decoding, STARTTLS, timeouts.
+/// It drives the pure `SMTPSession` and hands credentials and accepted messages to a delegate.
+import Logging
+import NIOCore
+import SMTPProtocol
+
+/// Facts about one connection, for logs, Received headers and policy.
+public struct ConnectionInfo: Sendable {
+    public var id: String
+    public var listener: ListenerKind
+    public var remoteAddress: String
+    public var localAddress: String
+    /// "TLSv1.3" once TLS is up.
+    public var tlsVersion: String?
+
+    public init(id: String, listener: ListenerKind, remoteAddress: String, localAddress: String, tlsVersion: String? = nil) {
+        self.id = id
+        self.listener = listener
+        self.remoteAddress = remoteAddress
+        self.localAddress = localAddress
+        self.tlsVersion = tlsVersion
+    }
+}
+
+/// What the server core does with credentials and messages. Called off the event loop.
+public protocol SMTPServerDelegate: Sendable {
+    func authenticate(username: String, password: String, connection: ConnectionInfo) async -> AuthOutcome
+    /// Stores the message durably and returns its queue id, or the reply explaining why not.
+    func accept(envelope: Envelope, message: ByteBuffer, connection: ConnectionInfo) async -> Result<String, SMTPReply>
+}
+
+/// Per-listener settings of the shell.
+public struct SMTPServerSettings: Sendable {
+    public var session: SessionConfiguration
+    public var maxCommandLineBytes: Int
+    public var commandTimeout: TimeAmount
+    public var dataTimeout: TimeAmount
+    /// Delay before answering a failed AUTH, to slow down guessing.
+    public var authFailureDelay: TimeAmount
+
+    public init(session: SessionConfiguration, maxCommandLineBytes: Int = 4096,
+                commandTimeout: TimeAmount = .minutes(5), dataTimeout: TimeAmount = .minutes(10),
+                authFailureDelay: TimeAmount = .seconds(1)) {
+        self.session = session
+        self.maxCommandLineBytes = maxCommandLineBytes
+        self.commandTimeout = commandTimeout
+        self.dataTimeout = dataTimeout
+        self.authFailureDelay = authFailureDelay
+    }
+}

@@ -1,0 +1,232 @@
+import Logging
+import NIOCore
+import NIOSSL
+import NIOTLS
+import SMTPProtocol
+
+/// One SMTP connection on the event loop.
+///
+/// The handler owns its input buffer and framing (not `ByteToMessageHandler`) so that, on
+/// STARTTLS, every plaintext byte the client pipelined after the command is discarded before the
+/// TLS handler is inserted (RFC 3207 §6, CVE-2011-0411). While an asynchronous step is running
+/// (checking a password, writing the queue) reading stops, so pipelined commands wait their turn.
+public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHandler {
+    public typealias InboundIn = ByteBuffer
+    public typealias OutboundOut = ByteBuffer
+
+    private var session: SMTPSession
+    private var framer: LineFramer
+    private var dataDecoder: DataDecoder?
+    private var buffer: ByteBuffer
+    private var waiting = false
+    private var closing = false
+    private var tlsContext: NIOSSLContext?
+    private var info: ConnectionInfo
+    private let settings: SMTPServerSettings
+    private let delegate: any SMTPServerDelegate
+    private var logger: Logger
+    private var timeout: Scheduled<Void>?
+    private var greeted = false
+
+    public init(settings: SMTPServerSettings, policy: any SessionPolicy, delegate: any SMTPServerDelegate,
+                tlsContext: NIOSSLContext?, info: ConnectionInfo, logger: Logger) {
+        var sessionConfig = settings.session
+        sessionConfig.tlsAvailable = tlsContext != nil
+        self.session = SMTPSession(configuration: sessionConfig, policy: policy)
+        self.framer = LineFramer(maxLineBytes: settings.maxCommandLineBytes)
+        self.buffer = ByteBuffer()
+        self.settings = settings
+        self.delegate = delegate
+        self.tlsContext = tlsContext
+        self.info = info
+        self.logger = logger
+        self.logger[metadataKey: "conn"] = "\(info.id)"
+    }
+
+    public func channelActive(context: ChannelHandlerContext) {
+        logger.info("connect from \(info.remoteAddress) on \(info.listener.rawValue) \(info.localAddress)")
+        resetTimeout(context: context, settings.commandTimeout)
+        // Port 465 greets only after the TLS handshake (userInboundEventTriggered).
+        if info.listener != .submissions { greet(context: context) }
+        context.fireChannelActive()
+    }
+
+    public func channelInactive(context: ChannelHandlerContext) {
+        timeout?.cancel()
+        logger.info("disconnect from \(info.remoteAddress)")
+        context.fireChannelInactive()
+    }
+
+    private func greet(context: ChannelHandlerContext) {
+        guard !greeted else { return }
+        greeted = true
+        perform(session.start(), context: context)
+        context.flush()
+    }
+
+    public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let tls = event as? TLSUserEvent, case .handshakeCompleted = tls {
+            let version = (try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self))?.tlsVersion
+            info.tlsVersion = version.map(Self.name)
+            logger.debug("TLS handshake completed: \(info.tlsVersion ?? "?")")
+            perform(session.tlsEstablished(), context: context)
+            if info.listener == .submissions { greet(context: context) }
+            waiting = false
+            context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+            processBuffer(context: context)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var incoming = unwrapInboundIn(data)
+        guard !closing else { return }
+        buffer.writeBuffer(&incoming)
+        resetTimeout(context: context, dataDecoder == nil ? settings.commandTimeout : settings.dataTimeout)
+        processBuffer(context: context)
+    }
+
+    public func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let ssl = error as? NIOSSLError, case .uncleanShutdown = ssl {
+            // The client closed without close_notify: common and harmless.
+        } else {
+            logger.notice("connection error from \(info.remoteAddress): \(error)")
+        }
+        closing = true
+        context.close(promise: nil)
+    }
+
+    /// Runs framing and the session over the buffered input until it is used up or an
+    /// asynchronous step must finish first.
+    private func processBuffer(context: ChannelHandlerContext) {
+        while !waiting && !closing {
+            if dataDecoder != nil {
+                guard let outcome = dataDecoder!.decode(&buffer) else { break }
+                dataDecoder = nil
+                logger.debug("-> [message: \(outcome.size) bytes\(outcome.violation.map { ", \($0)" } ?? "")\(outcome.oversized ? ", oversized" : "")]")
+                resetTimeout(context: context, settings.commandTimeout)
+                perform(session.dataReceived(outcome), context: context)
+                continue
+            }
+            guard let event = framer.next(&buffer) else { break }
+            switch event {
+            case .line(let line):
+                logger.debug("-> \(session.loggable(line))")
+                perform(session.receive(line: line), context: context)
+            case .tooLong:
+                logger.debug("-> [line longer than \(settings.maxCommandLineBytes) bytes]")
+                perform(session.lineTooLong(), context: context)
+            }
+        }
+        if buffer.readableBytes == 0 { buffer.discardReadBytes() } else if buffer.readerIndex > 64 * 1024 { buffer.discardReadBytes() }
+        context.flush()
+    }
+
+    private func perform(_ actions: [SessionAction], context: ChannelHandlerContext) {
+        for action in actions {
+            switch action {
+            case .reply(let reply):
+                write(reply, context: context)
+            case .startTLS:
+                startTLS(context: context)
+            case .receiveData(let maxBytes):
+                dataDecoder = DataDecoder(maxBytes: maxBytes, allocator: context.channel.allocator)
+                resetTimeout(context: context, settings.dataTimeout)
+            case .verifyCredentials(let username, let password):
+                pause(context: context)
+                let delegate = self.delegate, info = self.info
+                let promise = context.eventLoop.makePromise(of: AuthOutcome.self)
+                promise.completeWithTask { await delegate.authenticate(username: username, password: password, connection: info) }
+                let delay = settings.authFailureDelay
+                promise.futureResult.hop(to: context.eventLoop).assumeIsolated().whenSuccess { outcome in
+                    if case .success(let user) = outcome {
+                        self.logger.info("AUTH ok user=\(user) from \(self.info.remoteAddress)")
+                        self.resume(self.session.authChecked(outcome), context: context)
+                    } else {
+                        self.logger.notice("AUTH failed user=\(username) from \(self.info.remoteAddress): \(outcome)")
+                        context.eventLoop.assumeIsolated().scheduleTask(in: delay) {
+                            self.resume(self.session.authChecked(outcome), context: context)
+                        }
+                    }
+                }
+            case .enqueue(let envelope, let message):
+                pause(context: context)
+                let delegate = self.delegate, info = self.info
+                let promise = context.eventLoop.makePromise(of: Result<String, SMTPReply>.self)
+                promise.completeWithTask { await delegate.accept(envelope: envelope, message: message, connection: info) }
+                promise.futureResult.hop(to: context.eventLoop).assumeIsolated().whenSuccess { result in
+                    switch result {
+                    case .success(let id): self.resume(self.session.enqueued(id: id), context: context)
+                    case .failure(let reply): self.resume(self.session.enqueueFailed(reply), context: context)
+                    }
+                }
+            case .close:
+                closing = true
+                timeout?.cancel()
+                context.writeAndFlush(wrapOutboundOut(ByteBuffer())).assumeIsolated().whenComplete { _ in
+                    context.close(promise: nil)
+                }
+                return
+            }
+        }
+    }
+
+    private func pause(context: ChannelHandlerContext) {
+        waiting = true
+        context.flush()
+        context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+    }
+
+    private func resume(_ actions: [SessionAction], context: ChannelHandlerContext) {
+        guard context.channel.isActive else { return }
+        waiting = false
+        perform(actions, context: context)
+        context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+        resetTimeout(context: context, settings.commandTimeout)
+        processBuffer(context: context)
+    }
+
+    private func startTLS(context: ChannelHandlerContext) {
+        guard let tlsContext else { return }
+        // The 220 is written and flushed in plaintext before the TLS handler exists.
+        context.flush()
+        let dropped = buffer.readableBytes
+        if dropped > 0 {
+            logger.notice("dropped \(dropped) plaintext bytes pipelined after STARTTLS from \(info.remoteAddress)")
+        }
+        buffer.clear()
+        waiting = true   // until the handshake completes
+        do {
+            try context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tlsContext), position: .first)
+        } catch {
+            logger.error("cannot start TLS: \(error)")
+            closing = true
+            context.close(promise: nil)
+        }
+    }
+
+    private func write(_ reply: SMTPReply, context: ChannelHandlerContext) {
+        logger.debug("<- \(reply)")
+        var out = context.channel.allocator.buffer(capacity: 64)
+        out.writeString(reply.wireText)
+        context.write(wrapOutboundOut(out), promise: nil)
+    }
+
+    private func resetTimeout(context: ChannelHandlerContext, _ amount: TimeAmount) {
+        timeout?.cancel()
+        timeout = context.eventLoop.assumeIsolated().scheduleTask(in: amount) {
+            guard !self.closing else { return }
+            self.logger.notice("timeout, closing connection from \(self.info.remoteAddress)")
+            self.perform(self.session.timedOut(), context: context)
+        }
+    }
+
+    static func name(_ v: TLSVersion) -> String {
+        switch v {
+        case .tlsv1: return "TLSv1.0"
+        case .tlsv11: return "TLSv1.1"
+        case .tlsv12: return "TLSv1.2"
+        case .tlsv13: return "TLSv1.3"
+        }
+    }
+}

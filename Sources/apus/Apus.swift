@@ -1,0 +1,2 @@
+import CLI
+@main struct Main { static func main() async { await ApusCommand.main() } }

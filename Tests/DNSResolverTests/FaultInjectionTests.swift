@@ -1,0 +1,189 @@
+import DNSCore
+import DNSResolver
+import NIOCore
+import Testing
+
+/// The resolver against an in-process fake server that misbehaves on purpose.
+struct FaultInjectionTests {
+    static let good = IPAddress("192.0.2.1")!
+    static let evil = IPAddress("203.0.113.66")!
+
+    static func a(_ query: DNSMessage, _ ip: IPAddress, ttl: UInt32 = 300) -> DNSResourceRecord {
+        DNSResourceRecord(name: query.questionName, ttl: ttl, data: .a(ip))
+    }
+
+    static func resolver(_ servers: [String], timeout: Duration = .milliseconds(300), attempts: Int = 1,
+                         cache: Int = 0) -> DNSResolver {
+        DNSResolver(servers: servers.compactMap { DNSServerAddress($0) }, timeout: timeout, attempts: attempts,
+                    cacheCapacity: cache)
+    }
+
+    @Test func firstServerSilentSecondAnswers() async throws {
+        let silent = try await FakeDNSServer.start { _, _ in [] }
+        let working = try await FakeDNSServer.start { q, _ in [.reply(q.reply(answers: [Self.a(q, Self.good)]))] }
+        defer { Task { await silent.stop(); await working.stop() } }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let result = await Self.resolver([silent.address, working.address]).lookup("host.example.test", .a)
+        #expect(result.answer?.data == [.a(Self.good)])
+        #expect(clock.now - start >= .milliseconds(300))
+        #expect(silent.queryCount == 1 && working.queryCount == 1)
+    }
+
+    @Test func allSilentIsTimeoutAfterAttempts() async throws {
+        let silent = try await FakeDNSServer.start { _, _ in [] }
+        defer { Task { await silent.stop() } }
+        let result = await Self.resolver([silent.address], timeout: .milliseconds(100), attempts: 3).lookup("x.test", .a)
+        #expect(result == .timeout)
+        #expect(silent.queryCount == 3)
+    }
+
+    @Test func serverFailure() async throws {
+        let failing = try await FakeDNSServer.start { q, _ in [.reply(q.reply(rcode: 2))] }
+        defer { Task { await failing.stop() } }
+        #expect(await Self.resolver([failing.address], attempts: 2).lookup("x.test", .mx) == .serverFailure)
+        #expect(failing.queryCount == 2)
+    }
+
+    @Test func serverFailureThenNextServer() async throws {
+        let failing = try await FakeDNSServer.start { q, _ in [.reply(q.reply(rcode: 2))] }
+        let working = try await FakeDNSServer.start { q, _ in [.reply(q.reply(answers: [Self.a(q, Self.good)]))] }
+        defer { Task { await failing.stop(); await working.stop() } }
+        let result = await Self.resolver([failing.address, working.address]).lookup("x.test", .a)
+        #expect(result.answer?.data == [.a(Self.good)])
+    }
+
+    @Test func refused() async throws {
+        let refusing = try await FakeDNSServer.start { q, _ in [.reply(q.reply(rcode: 5))] }
+        defer { Task { await refusing.stop() } }
+        #expect(await Self.resolver([refusing.address]).lookup("x.test", .a) == .refused)
+    }
+
+    @Test func wrongIdIsIgnored() async throws {
+        let server = try await FakeDNSServer.start { q, _ in [
+            .reply(q.reply(answers: [Self.a(q, Self.evil)], id: q.header.id &+ 1)),
+            .reply(q.reply(answers: [Self.a(q, Self.good)]), delay: .milliseconds(50)),
+        ] }
+        defer { Task { await server.stop() } }
+        #expect(await Self.resolver([server.address]).lookup("x.test", .a).answer?.data == [.a(Self.good)])
+    }
+
+    @Test func wrongIdOnlyTimesOut() async throws {
+        let server = try await FakeDNSServer.start { q, _ in [.reply(q.reply(answers: [Self.a(q, Self.evil)], id: q.header.id &+ 1))] }
+        defer { Task { await server.stop() } }
+        #expect(await Self.resolver([server.address]).lookup("x.test", .a) == .timeout)
+    }
+
+    @Test func wrongQuestionIsIgnored() async throws {
+        let server = try await FakeDNSServer.start { q, _ in
+            var other = q.reply(answers: [Self.a(q, Self.evil)])
+            other.questions = [DNSQuestion(name: "other.test", type: .a)]
+            return [.reply(other), .reply(q.reply(answers: [Self.a(q, Self.good)]), delay: .milliseconds(50))]
+        }
+        defer { Task { await server.stop() } }
+        #expect(await Self.resolver([server.address]).lookup("x.test", .a).answer?.data == [.a(Self.good)])
+    }
+
+    @Test func replyFromWrongAddressIsIgnored() async throws {
+        let server = try await FakeDNSServer.start { q, _ in [
+            .spoofed(q.reply(answers: [Self.a(q, Self.evil)])),
+            .reply(q.reply(answers: [Self.a(q, Self.good)]), delay: .milliseconds(50)),
+        ] }
+        defer { Task { await server.stop() } }
+        #expect(await Self.resolver([server.address]).lookup("x.test", .a).answer?.data == [.a(Self.good)])
+    }
+
+    @Test func spoofedOnlyTimesOut() async throws {
+        let server = try await FakeDNSServer.start { q, _ in [.spoofed(q.reply(answers: [Self.a(q, Self.evil)]))] }
+        defer { Task { await server.stop() } }
+        #expect(await Self.resolver([server.address]).lookup("x.test", .a) == .timeout)
+    }
+
+    @Test func undecodableReplyWithOurIdIsMalformed() async throws {
+        let server = try await FakeDNSServer.start { q, _ in
+            [.raw(Array(q.reply().encodedBytes.prefix(12)) + [0xC0, 0x0C, 0, 1])]  // pointer loop in question
+        }
+        defer { Task { await server.stop() } }
+        guard case .malformed = await Self.resolver([server.address]).lookup("x.test", .a) else {
+            Issue.record("expected malformed"); return
+        }
+    }
+
+    @Test func adBitReported() async throws {
+        let server = try await FakeDNSServer.start { q, _ in [.reply(q.reply(answers: [Self.a(q, Self.good)], ad: true))] }
+        defer { Task { await server.stop() } }
+        let answer = try #require(await Self.resolver([server.address]).lookup("x.test", .a).answer)
+        #expect(answer.authenticatedData)
+        #expect(server.log.queries.withLock { $0[0].header.authenticatedData && $0[0].edns?.udpPayloadSize == 1232 })
+    }
+
+    @Test func cnameChasedAcrossQueries() async throws {
+        let server = try await FakeDNSServer.start { q, _ in
+            if q.questionName == "www.example.test" {
+                return [.reply(q.reply(answers: [DNSResourceRecord(name: q.questionName, ttl: 30, data: .cname("host.example.test"))]))]
+            }
+            return [.reply(q.reply(answers: [Self.a(q, Self.good, ttl: 100)]))]
+        }
+        defer { Task { await server.stop() } }
+        let answer = try #require(await Self.resolver([server.address]).lookup("www.example.test", .a).answer)
+        #expect(answer.canonicalName == "host.example.test")
+        #expect(answer.cnameChain.count == 1)
+        #expect(answer.ttl == 30)
+        #expect(server.queryCount == 2)
+    }
+
+    @Test func endlessCNAMEChainIsBounded() async throws {
+        let server = try await FakeDNSServer.start { q, n in
+            [.reply(q.reply(answers: [DNSResourceRecord(name: q.questionName, ttl: 30, data: .cname(try! DNSName("n\(n).test")))]))]
+        }
+        defer { Task { await server.stop() } }
+        guard case .malformed = await Self.resolver([server.address]).lookup("start.test", .a) else {
+            Issue.record("expected malformed"); return
+        }
+        #expect(server.queryCount == DNSResolver.maxCNAMEChain)
+    }
+
+    @Test func concurrentIdenticalLookupsAreCoalesced() async throws {
+        let server = try await FakeDNSServer.start { q, _ in [.reply(q.reply(answers: [Self.a(q, Self.good)]), delay: .milliseconds(100))] }
+        defer { Task { await server.stop() } }
+        let resolver = Self.resolver([server.address])
+        let results = await withTaskGroup(of: DNSLookupResult.self) { group in
+            for _ in 0..<10 { group.addTask { await resolver.lookup("same.test", .a) } }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.allSatisfy { $0.answer?.data == [.a(Self.good)] })
+        #expect(server.queryCount == 1)
+    }
+
+    @Test func cacheAndNegativeCache() async throws {
+        let soa = DNSResourceRecord(name: "test", ttl: 600, data: .soa(DNSSOA(
+            mname: "ns.test", rname: "h.test", serial: 1, refresh: 1, retry: 1, expire: 1, minimum: 60)))
+        let server = try await FakeDNSServer.start { q, _ in
+            switch q.questionName.description {
+            case "cached.test": return [.reply(q.reply(answers: [Self.a(q, Self.good)]))]
+            case "gone.test": return [.reply(q.reply(rcode: 3, authorities: [soa]))]
+            case "bare-nx.test": return [.reply(q.reply(rcode: 3))]
+            default: return [.reply(q.reply(rcode: 2))]
+            }
+        }
+        defer { Task { await server.stop() } }
+        let resolver = Self.resolver([server.address], cache: 100)
+        for _ in 0..<3 {
+            #expect(await resolver.lookup("cached.test", .a).answer?.data == [.a(Self.good)])
+            #expect(await resolver.lookup("GONE.test", .a) == .nxdomain)
+            #expect(await resolver.lookup("bare-nx.test", .a) == .nxdomain)  // no SOA: not cached
+            #expect(await resolver.lookup("fail.test", .a) == .serverFailure)  // failures: not cached
+        }
+        let names = server.log.queries.withLock { $0.map(\.questionName.description) }
+        #expect(names.filter { $0 == "cached.test" }.count == 1)
+        #expect(names.filter { $0.lowercased() == "gone.test" }.count == 1)
+        #expect(names.filter { $0 == "bare-nx.test" }.count == 3)
+        #expect(names.filter { $0 == "fail.test" }.count == 3)
+    }
+
+    @Test func invalidNameIsMalformed() async {
+        guard case .malformed = await Self.resolver(["127.0.0.1:9"]).lookup("a..b", .a) else {
+            Issue.record("expected malformed"); return
+        }
+    }
+}
