@@ -26,7 +26,11 @@ extension ApusConfig {
         let document = try TOMLDocument.parse(text, path: path)
         let config = try decode(document)
         if let problem = config.problems().first {
-            throw ConfigError(path: path, line: document.root.line(of: problem.key), reason: problem.reason)
+            var reason = problem.reason
+            if problem.key == ["hostname"] && document.root["hostname"] == nil {
+                reason += " (this is the machine's host name: set `hostname` in apus.toml)"
+            }
+            throw ConfigError(path: path, line: document.root.line(of: problem.key), reason: reason)
         }
         return config
     }

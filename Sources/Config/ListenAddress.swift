@@ -61,8 +61,8 @@ public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
         let port: Int
         if let portText {
             guard !portText.isEmpty, portText.allSatisfy({ $0.isASCII && $0.isNumber }),
-                  let p = Int(portText), (1...65535).contains(p) else {
-                throw fail("the port must be a number from 1 to 65535")
+                  let p = Int(portText), (0...65535).contains(p) else {
+                throw fail("the port must be a number from 0 to 65535 (0: any free port)")
             }
             port = p
         } else if let defaultPort {
@@ -85,7 +85,7 @@ public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// Why this address is invalid, or nil.
     var problem: String? {
-        guard (1...65535).contains(port) else { return "the port must be a number from 1 to 65535" }
+        guard (0...65535).contains(port) else { return "the port must be a number from 0 to 65535 (0: any free port)" }
         guard host == "localhost" || Self.isIPv4(host) || Self.isIPv6(host) else {
             return "the host must be an IP address or \"localhost\", not \"\(host)\""
         }

@@ -8,10 +8,11 @@
 //
 // Files in this module:
 // - `DKIMTagList.swift`        the tag=value list grammar shared by signatures and key records (§3.2)
-// - `DKIMSignature.swift`      the DKIM-Signature field: parse, validate, encode (§3.5)
+// - `DKIMSignature.swift`      the DKIM-Signature field: parse and validate (§3.5); DKIMSigner writes it
 // - `DKIMKeyRecord.swift`      the DNS key record (§3.6.1)
 // - `DKIMMessage.swift`        byte-level split of a message into header fields and body
 // - `DKIMCanonicalization.swift` simple/relaxed for header and body (§3.4)
+// - `DKIMHeaderHash.swift`     which header fields a signature covers, and how (§5.4.2, §3.7)
 // - `DKIMSigningKey.swift`, `DKIMSigner.swift`, `DKIMKeyStore.swift`   outbound
 // - `DKIMPublicKey.swift`, `DKIMVerifier.swift`, `DKIMKeyLookup.swift`, `DKIMResult.swift`  inbound
 //

@@ -137,7 +137,7 @@ import Testing
         ("[listen]\nmx = [25]",
          "/etc/apus/apus.toml:2: \"mx\" in [listen] must hold strings, not an integer"),
         ("[listen]\nmx = [\n\"0.0.0.0:25\",\n\"0.0.0.0:99999\"]",
-         "/etc/apus/apus.toml:2: \"mx\" in [listen]: \"0.0.0.0:99999\": the port must be a number from 1 to 65535"),
+         "/etc/apus/apus.toml:2: \"mx\" in [listen]: \"0.0.0.0:99999\": the port must be a number from 0 to 65535 (0: any free port)"),
         ("[listen]\nadmin = [\"mx.example.com:8025\"]",
          "/etc/apus/apus.toml:2: \"admin\" in [listen]: \"mx.example.com:8025\": the host must be an IP address or \"localhost\", not \"mx.example.com\""),
         ("[limits]\ncommand_timeout = \"5 minutes\"",
@@ -238,11 +238,11 @@ import Testing
         var config = ApusConfig(hostname: "mx.example.com")
         #expect(throws: Never.self) { try config.validate() }
         config.limits.maxConnectionsPerIP = -1
-        config.listen.mx = [ListenAddress(host: "0.0.0.0", port: 0)]
+        config.listen.mx = [ListenAddress(host: "0.0.0.0", port: 70000)]
         #expect {
             try config.validate()
         } throws: { error in
-            "\(error)" == "\"mx\" in [listen]: \"0.0.0.0:0\": the port must be a number from 1 to 65535"
+            "\(error)" == "\"mx\" in [listen]: \"0.0.0.0:70000\": the port must be a number from 0 to 65535 (0: any free port)"
         }
     }
 

@@ -18,8 +18,7 @@ import Config
 
     @Test(arguments: [
         ("0.0.0.0", "expected \"HOST:PORT\""),
-        ("0.0.0.0:0", "port must be a number from 1 to 65535"),
-        ("0.0.0.0:65536", "port must be a number from 1 to 65535"),
+        ("0.0.0.0:65536", "port must be a number from 0 to 65535"),
         ("0.0.0.0:", "port must be"),
         ("0.0.0.0:2x", "port must be"),
         ("::1:25", "write an IPv6 address in brackets"),

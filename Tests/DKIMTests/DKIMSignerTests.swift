@@ -40,6 +40,25 @@ struct DKIMSignerTests {
         #expect(count("received") == 0 && count("mime-version") == 0)
     }
 
+    @Test func longHeaderListFoldsAndVerifies() async throws {
+        var head = ""
+        for name in DKIMSigner.defaultSignedHeaders { head += "\(name): value of \(name)\r\n" }
+        let message = (head + "\r\nbody\r\n").bytes
+        let key = try DKIMSigningKey(pem: TestKeys.rsa2048PEM, domain: "a-rather-long-subdomain.example.com",
+                                     selector: "a-long-selector-name-2026-11")
+        let signed = try DKIMSigner(timestamp: testNow, expiration: testNow + 86400).sign(message: message, keys: [key])
+        let field = try DKIMMessage(signed).headers[0]
+        for line in String(decoding: field.raw, as: UTF8.self).components(separatedBy: "\r\n") {
+            #expect(line.utf8.count < 78, "\(line)")
+        }
+        let sig = try DKIMSignature.parse(field.valueBytes)
+        #expect(sig.signedHeaders.count == DKIMSigner.defaultSignedHeaders.count + DKIMSigner.defaultOverSignedHeaders.count)
+        #expect(sig.expiration == testNow + 86400)
+        let results = await verify(signed, ["a-long-selector-name-2026-11._domainkey.a-rather-long-subdomain.example.com":
+                                                .found(["v=DKIM1; k=rsa; p=\(TestKeys.rsa2048Public)"])])
+        #expect(results.map(\.status) == [.pass])
+    }
+
     @Test func overSigningStopsAddedHeaders() async throws {
         let signed = try DKIMSigner(timestamp: testNow).sign(message: sampleMessage, keys: Self.keys)
         for extra in ["Subject: Buy now\r\n", "From: evil@example.org\r\n", "Cc: x@example.org\r\n", "Reply-To: a@b.example\r\n"] {

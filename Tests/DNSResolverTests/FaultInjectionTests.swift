@@ -159,7 +159,7 @@ struct FaultInjectionTests {
         let soa = DNSResourceRecord(name: "test", ttl: 600, data: .soa(DNSSOA(
             mname: "ns.test", rname: "h.test", serial: 1, refresh: 1, retry: 1, expire: 1, minimum: 60)))
         let server = try await FakeDNSServer.start { q, _ in
-            switch q.questionName.description {
+            switch q.questionName.lowercased.description {
             case "cached.test": return [.reply(q.reply(answers: [Self.a(q, Self.good)]))]
             case "gone.test": return [.reply(q.reply(rcode: 3, authorities: [soa]))]
             case "bare-nx.test": return [.reply(q.reply(rcode: 3))]

@@ -51,3 +51,34 @@ import Testing
         #expect(UserName.problem(name) == nil)
     }
 }
+
+/// Damaged users files never crash the parser: they parse or throw a `DirectoryError` with a line.
+@Suite struct UsersFileRobustnessTests {
+    @Test func randomDamage() {
+        let sample = "# users\nalice  \(Fixtures.horse)\n\nj.doe\t\(Fixtures.empty)\n"
+        let alphabet = Array("$=,#. \t\n\r+/@aZ0é".unicodeScalars)
+        var state: UInt64 = 42
+        func next(_ n: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(n))
+        }
+        for _ in 0..<3000 {
+            var damaged = Array(sample.unicodeScalars)
+            for _ in 0...next(3) {
+                let i = next(damaged.count)
+                switch next(3) {
+                case 0: damaged[i] = alphabet[next(alphabet.count)]
+                case 1: damaged.remove(at: i)
+                default: damaged.insert(alphabet[next(alphabet.count)], at: i)
+                }
+            }
+            do {
+                _ = try UsersFile.parse(String(String.UnicodeScalarView(damaged)), path: "u")
+            } catch let error as DirectoryError {
+                #expect(error.path == "u" && error.line != nil, "\(error)")
+            } catch {
+                Issue.record("not a DirectoryError: \(error)")
+            }
+        }
+    }
+}
