@@ -140,7 +140,8 @@ let package = Package(
         .testTarget(name: "DirectoryTests", dependencies: ["Directory"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "MailQueueTests", dependencies: ["MailQueue", "Delivery",
-                    .product(name: "NIOCore", package: "swift-nio")]),
+                    .product(name: "NIOCore", package: "swift-nio"),
+                    .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "MailServerTests", dependencies: [
                     "MailServer", "Config", "Directory", "Certificates", "MailQueue", "SMTPProtocol",
                     .product(name: "NIOCore", package: "swift-nio"),

@@ -8,7 +8,7 @@ struct DNSCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dns",
         abstract: "Query DNS with Apus's own resolver.",
-        subcommands: [DNSLookupCommand.self]
+        subcommands: [DNSLookupCommand.self, DNSBenchCommand.self]
     )
 }
 
@@ -87,5 +87,70 @@ struct DNSLookupCommand: AsyncParsableCommand {
             for record in answer.cnameChain + answer.records { out += record.description + "\n" }
         }
         return out
+    }
+}
+
+/// `apus dns bench TYPE NAME --dns HOST:PORT`: measures the resolver (hidden; used by bench/dns/run.sh).
+/// Prints the cost of a cached lookup, and uncached lookups per second one at a time and with
+/// `--concurrency` lookups in flight. Not a test: numbers depend on the machine.
+struct DNSBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Measure resolver throughput (for bench/dns/run.sh).", shouldDisplay: false)
+
+    @OptionGroup var options: ConfigOptions
+    @Argument var type: String
+    @Argument var name: String
+    @Option(name: .long) var dns: String
+    @Option(name: .long, help: "Uncached lookups to time.") var count = 2000
+    @Option(name: .long, help: "Cached lookups to time.") var cachedCount = 200_000
+    @Option(name: .long, help: "Lookups in flight for the concurrent run.") var concurrency = 16
+
+    func run() async throws {
+        guard let recordType = DNSRecordType(type), let server = DNSServerAddress(dns) else {
+            throw ValidationError("bad TYPE or --dns")
+        }
+        var logger = Logger(label: "apus.dns.bench")
+        logger.logLevel = .error
+        let clock = ContinuousClock()
+
+        let cached = DNSResolver(servers: [server], timeout: .seconds(2), logger: logger)
+        guard await cached.lookup(name, recordType).answer != nil else {
+            print("no answer for \(name) \(type) from \(server)")
+            throw ExitCode.failure
+        }
+        let cachedTime = await clock.measure {
+            for _ in 0..<cachedCount { _ = await cached.lookup(name, recordType) }
+        }
+        print("cached lookup: \(Self.nanoseconds(cachedTime) / Double(cachedCount)) ns each (\(cachedCount) lookups)")
+
+        let uncached = DNSResolver(servers: [server], timeout: .seconds(2), cacheCapacity: 0, logger: logger)
+        var failures = 0
+        let serialTime = await clock.measure {
+            for _ in 0..<count where await uncached.lookup(name, recordType).answer == nil { failures += 1 }
+        }
+        print("uncached, sequential: \(Self.rate(count, serialTime)) lookups/s (\(count) lookups, \(failures) failed)")
+
+        // One resolver per task: lookups of one name through one resolver would be coalesced.
+        let perTask = max(count / concurrency, 1)
+        let resolvers = (0..<concurrency).map { _ in
+            DNSResolver(servers: [server], timeout: .seconds(2), cacheCapacity: 0, logger: logger)
+        }
+        let query = name
+        let concurrentTime = await clock.measure {
+            await withTaskGroup(of: Void.self) { group in
+                for resolver in resolvers {
+                    group.addTask { for _ in 0..<perTask { _ = await resolver.lookup(query, recordType) } }
+                }
+            }
+        }
+        print("uncached, \(concurrency) in flight: \(Self.rate(perTask * concurrency, concurrentTime)) lookups/s")
+    }
+
+    static func nanoseconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) * 1e9 + Double(duration.components.attoseconds) / 1e9
+    }
+
+    static func rate(_ count: Int, _ duration: Duration) -> Int {
+        Int(Double(count) / (nanoseconds(duration) / 1e9))
     }
 }

@@ -20,12 +20,15 @@ struct DNSTransport: Sendable {
     func udp(_ query: DNSMessage, to server: SocketAddress, timeout: TimeAmount) async -> DNSExchangeResult {
         let eventLoop = group.next()
         let promise = eventLoop.makePromise(of: DNSExchangeResult.self)
-        let bootstrap = DatagramBootstrap(group: eventLoop).channelInitializer { channel in
-            channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addHandler(
-                    DNSUDPReplyHandler(server: server, query: query, timeout: timeout, promise: promise))
+        // EDNS0 asks for at most 1232 bytes; room for servers that send more than they were asked.
+        let bootstrap = DatagramBootstrap(group: eventLoop)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 4096))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        DNSUDPReplyHandler(server: server, query: query, timeout: timeout, promise: promise))
+                }
             }
-        }
         let channel: any Channel
         do {
             channel = try await bootstrap.bind(host: server.protocol == .inet6 ? "::" : "0.0.0.0", port: 0).get()

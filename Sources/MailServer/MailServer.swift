@@ -78,7 +78,7 @@ public final class MailServer: Service, Sendable {
                     let channel = try await bind(kind, host: address.host, port: address.port)
                     channels.append(channel)
                     if let local = channel.localAddress { addresses.append((kind, local)) }
-                    logger.info("listening: \(kind.rawValue) on \(channel.localAddress.map { "\($0)" } ?? "\(address)")")
+                    logger.info("listening: \(kind.rawValue) on \(channel.localAddress.map(Self.describe) ?? "\(address)")")
                 }
             }
         } catch {
@@ -112,6 +112,11 @@ public final class MailServer: Service, Sendable {
             tasks.cancelAll()
         }
         logger.info("stopped")
+    }
+
+    static func describe(_ address: SocketAddress) -> String {
+        let ip = address.ipAddress ?? "?"
+        return ip.contains(":") ? "[\(ip)]:\(address.port ?? 0)" : "\(ip):\(address.port ?? 0)"
     }
 
     func bind(_ kind: ListenerKind, host: String, port: Int) async throws -> any Channel {

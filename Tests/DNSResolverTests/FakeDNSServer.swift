@@ -18,8 +18,11 @@ final class FakeDNSServer: Sendable {
     let spoofer: any Channel
     let log: QueryLog
 
-    /// `127.0.0.1:port` of the server socket.
-    var address: String { "127.0.0.1:\(channel.localAddress!.port!)" }
+    /// `host:port` of the server socket (`[::1]:port` for IPv6).
+    var address: String {
+        let local = channel.localAddress!
+        return local.protocol == .inet6 ? "[::1]:\(local.port!)" : "127.0.0.1:\(local.port!)"
+    }
     var queryCount: Int { log.queries.withLock { $0.count } }
 
     private init(channel: any Channel, spoofer: any Channel, log: QueryLog) {
@@ -38,9 +41,9 @@ final class FakeDNSServer: Sendable {
         }
     }
 
-    static func start(_ behavior: @escaping Behavior) async throws -> FakeDNSServer {
+    static func start(host: String = "127.0.0.1", _ behavior: @escaping Behavior) async throws -> FakeDNSServer {
         let group = MultiThreadedEventLoopGroup.singleton
-        let spoofer = try await DatagramBootstrap(group: group).bind(host: "127.0.0.1", port: 0).get()
+        let spoofer = try await DatagramBootstrap(group: group).bind(host: host, port: 0).get()
         let log = QueryLog()
         let channel = try await DatagramBootstrap(group: group).channelInitializer { channel in
             channel.eventLoop.makeCompletedFuture {
@@ -48,13 +51,14 @@ final class FakeDNSServer: Sendable {
                     behavior(query, log.record(query))
                 })
             }
-        }.bind(host: "127.0.0.1", port: 0).get()
+        }.bind(host: host, port: 0).get()
         return FakeDNSServer(channel: channel, spoofer: spoofer, log: log)
     }
 
-    func stop() async {
-        try? await channel.close()
-        try? await spoofer.close()
+    /// Closes both sockets (without waiting, so it can run in a `defer`).
+    func close() {
+        channel.close(promise: nil)
+        spoofer.close(promise: nil)
     }
 
     final class Handler: ChannelInboundHandler {

@@ -21,7 +21,7 @@ struct FaultInjectionTests {
     @Test func firstServerSilentSecondAnswers() async throws {
         let silent = try await FakeDNSServer.start { _, _ in [] }
         let working = try await FakeDNSServer.start { q, _ in [.reply(q.reply(answers: [Self.a(q, Self.good)]))] }
-        defer { Task { await silent.stop(); await working.stop() } }
+        defer { silent.close(); working.close() }
         let clock = ContinuousClock()
         let start = clock.now
         let result = await Self.resolver([silent.address, working.address]).lookup("host.example.test", .a)
@@ -32,7 +32,7 @@ struct FaultInjectionTests {
 
     @Test func allSilentIsTimeoutAfterAttempts() async throws {
         let silent = try await FakeDNSServer.start { _, _ in [] }
-        defer { Task { await silent.stop() } }
+        defer { silent.close() }
         let result = await Self.resolver([silent.address], timeout: .milliseconds(100), attempts: 3).lookup("x.test", .a)
         #expect(result == .timeout)
         #expect(silent.queryCount == 3)
@@ -40,7 +40,7 @@ struct FaultInjectionTests {
 
     @Test func serverFailure() async throws {
         let failing = try await FakeDNSServer.start { q, _ in [.reply(q.reply(rcode: 2))] }
-        defer { Task { await failing.stop() } }
+        defer { failing.close() }
         #expect(await Self.resolver([failing.address], attempts: 2).lookup("x.test", .mx) == .serverFailure)
         #expect(failing.queryCount == 2)
     }
@@ -48,14 +48,14 @@ struct FaultInjectionTests {
     @Test func serverFailureThenNextServer() async throws {
         let failing = try await FakeDNSServer.start { q, _ in [.reply(q.reply(rcode: 2))] }
         let working = try await FakeDNSServer.start { q, _ in [.reply(q.reply(answers: [Self.a(q, Self.good)]))] }
-        defer { Task { await failing.stop(); await working.stop() } }
+        defer { failing.close(); working.close() }
         let result = await Self.resolver([failing.address, working.address]).lookup("x.test", .a)
         #expect(result.answer?.data == [.a(Self.good)])
     }
 
     @Test func refused() async throws {
         let refusing = try await FakeDNSServer.start { q, _ in [.reply(q.reply(rcode: 5))] }
-        defer { Task { await refusing.stop() } }
+        defer { refusing.close() }
         #expect(await Self.resolver([refusing.address]).lookup("x.test", .a) == .refused)
     }
 
@@ -64,13 +64,13 @@ struct FaultInjectionTests {
             .reply(q.reply(answers: [Self.a(q, Self.evil)], id: q.header.id &+ 1)),
             .reply(q.reply(answers: [Self.a(q, Self.good)]), delay: .milliseconds(50)),
         ] }
-        defer { Task { await server.stop() } }
+        defer { server.close() }
         #expect(await Self.resolver([server.address]).lookup("x.test", .a).answer?.data == [.a(Self.good)])
     }
 
     @Test func wrongIdOnlyTimesOut() async throws {
         let server = try await FakeDNSServer.start { q, _ in [.reply(q.reply(answers: [Self.a(q, Self.evil)], id: q.header.id &+ 1))] }
-        defer { Task { await server.stop() } }
+        defer { server.close() }
         #expect(await Self.resolver([server.address]).lookup("x.test", .a) == .timeout)
     }
 
@@ -80,7 +80,7 @@ struct FaultInjectionTests {
             other.questions = [DNSQuestion(name: "other.test", type: .a)]
             return [.reply(other), .reply(q.reply(answers: [Self.a(q, Self.good)]), delay: .milliseconds(50))]
         }
-        defer { Task { await server.stop() } }
+        defer { server.close() }
         #expect(await Self.resolver([server.address]).lookup("x.test", .a).answer?.data == [.a(Self.good)])
     }
 
@@ -89,13 +89,13 @@ struct FaultInjectionTests {
             .spoofed(q.reply(answers: [Self.a(q, Self.evil)])),
             .reply(q.reply(answers: [Self.a(q, Self.good)]), delay: .milliseconds(50)),
         ] }
-        defer { Task { await server.stop() } }
+        defer { server.close() }
         #expect(await Self.resolver([server.address]).lookup("x.test", .a).answer?.data == [.a(Self.good)])
     }
 
     @Test func spoofedOnlyTimesOut() async throws {
         let server = try await FakeDNSServer.start { q, _ in [.spoofed(q.reply(answers: [Self.a(q, Self.evil)]))] }
-        defer { Task { await server.stop() } }
+        defer { server.close() }
         #expect(await Self.resolver([server.address]).lookup("x.test", .a) == .timeout)
     }
 
@@ -103,7 +103,7 @@ struct FaultInjectionTests {
         let server = try await FakeDNSServer.start { q, _ in
             [.raw(Array(q.reply().encodedBytes.prefix(12)) + [0xC0, 0x0C, 0, 1])]  // pointer loop in question
         }
-        defer { Task { await server.stop() } }
+        defer { server.close() }
         guard case .malformed = await Self.resolver([server.address]).lookup("x.test", .a) else {
             Issue.record("expected malformed"); return
         }
@@ -111,7 +111,7 @@ struct FaultInjectionTests {
 
     @Test func adBitReported() async throws {
         let server = try await FakeDNSServer.start { q, _ in [.reply(q.reply(answers: [Self.a(q, Self.good)], ad: true))] }
-        defer { Task { await server.stop() } }
+        defer { server.close() }
         let answer = try #require(await Self.resolver([server.address]).lookup("x.test", .a).answer)
         #expect(answer.authenticatedData)
         #expect(server.log.queries.withLock { $0[0].header.authenticatedData && $0[0].edns?.udpPayloadSize == 1232 })
@@ -124,7 +124,7 @@ struct FaultInjectionTests {
             }
             return [.reply(q.reply(answers: [Self.a(q, Self.good, ttl: 100)]))]
         }
-        defer { Task { await server.stop() } }
+        defer { server.close() }
         let answer = try #require(await Self.resolver([server.address]).lookup("www.example.test", .a).answer)
         #expect(answer.canonicalName == "host.example.test")
         #expect(answer.cnameChain.count == 1)
@@ -136,7 +136,7 @@ struct FaultInjectionTests {
         let server = try await FakeDNSServer.start { q, n in
             [.reply(q.reply(answers: [DNSResourceRecord(name: q.questionName, ttl: 30, data: .cname(try! DNSName("n\(n).test")))]))]
         }
-        defer { Task { await server.stop() } }
+        defer { server.close() }
         guard case .malformed = await Self.resolver([server.address]).lookup("start.test", .a) else {
             Issue.record("expected malformed"); return
         }
@@ -145,7 +145,7 @@ struct FaultInjectionTests {
 
     @Test func concurrentIdenticalLookupsAreCoalesced() async throws {
         let server = try await FakeDNSServer.start { q, _ in [.reply(q.reply(answers: [Self.a(q, Self.good)]), delay: .milliseconds(100))] }
-        defer { Task { await server.stop() } }
+        defer { server.close() }
         let resolver = Self.resolver([server.address])
         let results = await withTaskGroup(of: DNSLookupResult.self) { group in
             for _ in 0..<10 { group.addTask { await resolver.lookup("same.test", .a) } }
@@ -166,7 +166,7 @@ struct FaultInjectionTests {
             default: return [.reply(q.reply(rcode: 2))]
             }
         }
-        defer { Task { await server.stop() } }
+        defer { server.close() }
         let resolver = Self.resolver([server.address], cache: 100)
         for _ in 0..<3 {
             #expect(await resolver.lookup("cached.test", .a).answer?.data == [.a(Self.good)])
@@ -185,5 +185,23 @@ struct FaultInjectionTests {
         guard case .malformed = await Self.resolver(["127.0.0.1:9"]).lookup("a..b", .a) else {
             Issue.record("expected malformed"); return
         }
+    }
+}
+
+struct IPv6ServerTests {
+    @Test func answersOverIPv6Loopback() async throws {
+        let server: FakeDNSServer
+        do {
+            server = try await FakeDNSServer.start(host: "::1") { q, _ in
+                [.reply(q.reply(answers: [DNSResourceRecord(name: q.questionName, ttl: 5, data: .aaaa(IPAddress("2001:db8::5")!))]))]
+            }
+        } catch {
+            // No IPv6 loopback in this environment (some containers): nothing to test.
+            return
+        }
+        defer { server.close() }
+        #expect(server.address.hasPrefix("[::1]:"))
+        let resolver = DNSResolver(servers: [DNSServerAddress(server.address)!], timeout: .milliseconds(300), attempts: 1)
+        #expect(await resolver.lookup("v6.test", .aaaa).answer?.data == [.aaaa(IPAddress("2001:db8::5")!)])
     }
 }

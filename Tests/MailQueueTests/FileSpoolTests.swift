@@ -1,0 +1,99 @@
+import Delivery
+import Foundation
+import MailQueue
+import NIOCore
+import Testing
+
+struct FileSpoolTests {
+    func tempDir() -> String {
+        let dir = NSTemporaryDirectory() + "apus-spool-" + UUID().uuidString
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    func sample(_ id: String = QueuedMessage.newID()) -> QueuedMessage {
+        QueuedMessage(id: id, mailFrom: "a@remote.example",
+                      recipients: [.init(address: "dev@example.test", original: "Dev+x@example.test"),
+                                   .init(address: "x@elsewhere.example", original: "x@elsewhere.example")],
+                      receivedAt: Date(timeIntervalSince1970: 1_800_000_000), clientAddress: "192.0.2.1",
+                      clientName: "client.example", authenticatedUser: nil, smtputf8: false, size: 12)
+    }
+
+    @Test func storeLoadUpdateRemove() async throws {
+        let dir = tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let spool = try FileSpool(directory: dir)
+        let meta = sample()
+        try await spool.store(meta, message: ByteBuffer(string: "Subject: x\r\n\r\nbody\r\n"))
+        // No temp files are left behind, and the file starts with the documented magic line.
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir)
+        #expect(names == ["\(meta.id).msg"])
+        let raw = try String(contentsOfFile: "\(dir)/\(meta.id).msg", encoding: .utf8)
+        #expect(raw.hasPrefix("APUS-QUEUE 1\n{"))
+        #expect(raw.hasSuffix("\nSubject: x\r\n\r\nbody\r\n"))
+
+        let (loaded, body) = try await spool.load(id: meta.id)
+        #expect(loaded == meta)
+        #expect(String(buffer: body) == "Subject: x\r\n\r\nbody\r\n")
+
+        var changed = loaded
+        changed.recipients[0].state = .sent
+        try await spool.update(changed)
+        #expect(try await spool.list() == [changed])   // the .state file overrides the header line
+
+        try await spool.remove(id: meta.id)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
+    }
+
+    @Test func rejectsIDsThatAreNotQueueIDs() async throws {
+        let dir = tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let spool = try FileSpool(directory: dir)
+        for bad in ["../../etc/passwd", "", "ABCDEF0123456789", "0123"] {
+            await #expect(throws: SpoolError.self) { try await spool.load(id: bad) }
+        }
+        #expect(QueuedMessage.isValidID(QueuedMessage.newID()))
+    }
+
+    @Test func corruptFileIsReportedWithItsPath() async throws {
+        let dir = tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let spool = try FileSpool(directory: dir)
+        let id = QueuedMessage.newID()
+        try "garbage".write(toFile: "\(dir)/\(id).msg", atomically: true, encoding: .utf8)
+        do {
+            _ = try await spool.load(id: id)
+            Issue.record("corrupt file loaded")
+        } catch {
+            #expect("\(error)".contains("\(id).msg"))
+        }
+        #expect(try await spool.list().isEmpty)
+    }
+
+    @Test func localDeliveryWritesMaildirAndKeepsRemoteRecipients() async throws {
+        let dir = tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let spool = try FileSpool(directory: "\(dir)/queue")
+        let meta = sample()
+        try await spool.store(meta, message: ByteBuffer(string: "Subject: x\r\n\r\nbody\r\n"))
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let agent = LocalDeliveryAgent(spool: spool, mailRoot: "\(dir)/mail", hostname: "mx.example.test",
+                                       isLocalDomain: { $0 == "example.test" }, logger: logger)
+        await agent.deliver(id: meta.id)
+        let files = try FileManager.default.contentsOfDirectory(atPath: "\(dir)/mail/example.test/dev/new")
+        #expect(files.count == 1)
+        let text = try String(contentsOfFile: "\(dir)/mail/example.test/dev/new/\(files[0])", encoding: .utf8)
+        #expect(text == "Return-Path: <a@remote.example>\r\nDelivered-To: dev@example.test\r\nSubject: x\r\n\r\nbody\r\n")
+        #expect(files[0].hasSuffix(",S=\(text.utf8.count)"))
+        // The remote recipient stays pending; the local one is marked sent.
+        let left = try await spool.list()
+        #expect(left.count == 1)
+        #expect(left.first?.recipients.map(\.state) == [.sent, .pending])
+        // Delivering again does not duplicate the local copy.
+        await agent.deliver(id: meta.id)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(dir)/mail/example.test/dev/new").count == 1)
+    }
+}
+
+import Logging
