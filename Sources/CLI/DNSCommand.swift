@@ -121,7 +121,7 @@ struct DNSBenchCommand: AsyncParsableCommand {
         let cachedTime = await clock.measure {
             for _ in 0..<cachedCount { _ = await cached.lookup(name, recordType) }
         }
-        print("cached lookup: \(Self.nanoseconds(cachedTime) / Double(cachedCount)) ns each (\(cachedCount) lookups)")
+        print("cached lookup: \(Int(Self.nanoseconds(cachedTime) / Double(cachedCount))) ns each (\(cachedCount) lookups)")
 
         let uncached = DNSResolver(servers: [server], timeout: .seconds(2), cacheCapacity: 0, logger: logger)
         var failures = 0

@@ -33,7 +33,9 @@ struct DNSTransport: Sendable {
         do {
             channel = try await bootstrap.bind(host: server.protocol == .inet6 ? "::" : "0.0.0.0", port: 0).get()
         } catch {
-            return .malformed("cannot open UDP socket: \(error)")
+            let result = DNSExchangeResult.malformed("cannot open UDP socket: \(error)")
+            promise.succeed(result)  // a promise must not be dropped unfulfilled
+            return result
         }
         channel.writeAndFlush(AddressedEnvelope(remoteAddress: server, data: query.encoded())).whenFailure { error in
             promise.succeed(.malformed("UDP send to \(server) failed: \(error)"))
@@ -58,10 +60,11 @@ struct DNSTransport: Sendable {
         let channel: any Channel
         do {
             channel = try await bootstrap.connect(to: server).get()
-        } catch is ChannelError {
-            return .timeout
         } catch {
-            return .malformed("TCP connect to \(server) failed: \(error)")
+            let result: DNSExchangeResult = error is ChannelError
+                ? .timeout : .malformed("TCP connect to \(server) failed: \(error)")
+            promise.succeed(result)  // a promise must not be dropped unfulfilled
+            return result
         }
         channel.writeAndFlush(DNSStreamFramer.frame(query.encoded())).whenFailure { error in
             promise.succeed(.malformed("TCP send to \(server) failed: \(error)"))

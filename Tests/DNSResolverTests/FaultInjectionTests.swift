@@ -109,6 +109,18 @@ struct FaultInjectionTests {
         }
     }
 
+    @Test func truncatedReplyWithoutTCPListenerIsMalformed() async throws {
+        let server = try await FakeDNSServer.start { q, _ in
+            var reply = q.reply()
+            reply.header.truncated = true
+            return [.reply(reply)]
+        }
+        defer { server.close() }
+        guard case .malformed = await Self.resolver([server.address]).lookup("x.test", .txt) else {
+            Issue.record("expected malformed"); return
+        }
+    }
+
     @Test func adBitReported() async throws {
         let server = try await FakeDNSServer.start { q, _ in [.reply(q.reply(answers: [Self.a(q, Self.good)], ad: true))] }
         defer { server.close() }

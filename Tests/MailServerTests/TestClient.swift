@@ -24,23 +24,23 @@ final class TestClient: Sendable {
         }
     }
 
-    init(port: Int, implicitTLS: Bool = false) async throws {
+    init(port: Int, host: String = "127.0.0.1", implicitTLS: Bool = false, serverName: String = "mx.example.test") async throws {
         let inbox = Inbox()
         self.inbox = inbox
         channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    if implicitTLS { try channel.pipeline.syncOperations.addHandler(try Self.tlsHandler()) }
+                    if implicitTLS { try channel.pipeline.syncOperations.addHandler(try Self.tlsHandler(serverName: serverName)) }
                     try channel.pipeline.syncOperations.addHandler(inbox)
                 }
             }
-            .connect(host: "127.0.0.1", port: port).get()
+            .connect(host: host, port: port).get()
     }
 
-    static func tlsHandler() throws -> NIOSSLClientHandler {
+    static func tlsHandler(serverName: String = "mx.example.test") throws -> NIOSSLClientHandler {
         var config = TLSConfiguration.makeClientConfiguration()
         config.certificateVerification = .none
-        return try NIOSSLClientHandler(context: NIOSSLContext(configuration: config), serverHostname: "mx.example.test")
+        return try NIOSSLClientHandler(context: NIOSSLContext(configuration: config), serverHostname: serverName)
     }
 
     func send(_ bytes: [UInt8]) async throws {
@@ -85,6 +85,13 @@ final class TestClient: Sendable {
             try await Task.sleep(for: .milliseconds(5))
         }
         return false
+    }
+
+    /// The leaf certificate the server presented (after a TLS handshake).
+    func peerCertificate() async throws -> NIOSSLCertificate? {
+        try await channel.eventLoop.submit {
+            try self.channel.pipeline.syncOperations.handler(type: NIOSSLClientHandler.self).peerCertificate
+        }.get()
     }
 
     func close() async {

@@ -22,7 +22,9 @@ final class TestServer: Sendable {
 
     static let passwordHash: String = try! PasswordHash.make(password: "secret", logN: 10)
 
-    init(maxMessageBytes: Int = 10_000, maxRecipients: Int = 5, maxErrors: Int = 10, maxLine: Int = 4096) async throws {
+    init(maxMessageBytes: Int = 10_000, maxRecipients: Int = 5, maxErrors: Int = 10, maxLine: Int = 4096,
+         host: String = "127.0.0.1", configure: (inout ApusConfig) -> Void = { _ in },
+         prepare: (String) throws -> Void = { _ in }) async throws {
         root = NSTemporaryDirectory() + "apus-test-" + UUID().uuidString
         configDirectory = root + "/config"
         dataDirectory = root + "/data"
@@ -33,12 +35,14 @@ final class TestServer: Sendable {
         try SelfSignedCertificate.write(hostname: "mx.example.test", certsDirectory: configDirectory + "/certs",
                                         ipAddresses: [[127, 0, 0, 1]])
         var config = ApusConfig(hostname: "mx.example.test", dataDir: dataDirectory)
-        let any = [ListenAddress(host: "127.0.0.1", port: 0)]
+        let any = [ListenAddress(host: host, port: 0)]
         config.listen = .init(mx: any, submission: any, submissions: any, admin: [])
         config.limits.maxMessageBytes = maxMessageBytes
         config.limits.maxRecipients = maxRecipients
         config.limits.maxErrors = maxErrors
         config.limits.maxCommandLineBytes = maxLine
+        configure(&config)
+        try prepare(configDirectory)
         try config.render().write(toFile: configDirectory + "/apus.toml", atomically: true, encoding: .utf8)
         let loaded = try ApusConfig.load(configDirectory: configDirectory)
 

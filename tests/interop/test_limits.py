@@ -1,4 +1,5 @@
 """Per-IP limits (AUTH failures, connections) and reloading users on SIGHUP."""
+import base64
 import signal
 import smtplib
 import subprocess
@@ -11,35 +12,27 @@ from apusctl import HOSTNAME, PASSWORD, RawSMTP, USER
 class AuthLimitTests(apusctl.ServerTestCase):
     """Its own server: the failures below block AUTH from 127.0.0.1 for auth_failure_window."""
 
-    def test_auth_failures_then_blocked(self):
-        ctx = apusctl.client_tls_context(self.server.cert)
-        codes = []
-        for _ in range(6):
-            with smtplib.SMTP_SSL(timeout=15, context=ctx) as s:
-                s.sock = ctx.wrap_socket(__import__("socket").create_connection(("127.0.0.1", self.server.submissions), 15),
-                                         server_hostname=HOSTNAME)
-                s._host = HOSTNAME
-                s.file = None
-                s.getreply()
-                s.ehlo("client.test")
-                try:
-                    s.login(USER, "wrong-password")
-                    codes.append(235)
-                except smtplib.SMTPAuthenticationError as e:
-                    codes.append(e.smtp_code)
-                except smtplib.SMTPException as e:
-                    codes.append(str(e))
-        self.assertEqual(codes[:5], [535] * 5, codes)
-        self.assertEqual(codes[5], 454, codes)
-        # Now even the right password is refused from this address, with a temporary code.
+    def tls_session(self):
         c = RawSMTP(self.server.submissions)
-        c.sock = ctx.wrap_socket(c.sock, server_hostname=HOSTNAME)
+        c.sock = apusctl.client_tls_context(self.server.cert).wrap_socket(c.sock, server_hostname=HOSTNAME)
         self.addCleanup(c.close)
-        c.reply()
-        c.cmd("EHLO client.test")
-        import base64
-        code, lines = c.cmd("AUTH PLAIN " + base64.b64encode(f"\0{USER}\0{PASSWORD}".encode()).decode())
-        self.assertEqual(lines[0][:9], "454 4.7.0", lines)
+        self.assertEqual(c.reply()[0], 220)
+        self.assertEqual(c.cmd("EHLO client.test")[0], 250)
+        return c
+
+    def test_auth_failures_then_blocked(self):
+        bad = "AUTH PLAIN " + base64.b64encode(f"\0{USER}\0wrong-password".encode()).decode()
+        good = "AUTH PLAIN " + base64.b64encode(f"\0{USER}\0{PASSWORD}".encode()).decode()
+        c = self.tls_session()
+        self.assertEqual(c.first_line(good)[:9], "235 2.7.0")
+        replies = []
+        for i in range(6):
+            c = self.tls_session()
+            replies.append(c.first_line(bad)[:9])
+        # max_auth_failures = 5: five 535, then refused with a temporary code, even the right password.
+        self.assertEqual(replies, ["535 5.7.8"] * 5 + ["454 4.7.0"])
+        c = self.tls_session()
+        self.assertEqual(c.first_line(good)[:9], "454 4.7.0")
 
 
 class ConnectionAndReloadTests(apusctl.ServerTestCase):
