@@ -77,7 +77,8 @@ let package = Package(
                 swiftSettings: strict),
         .target(name: "Delivery",
                 dependencies: [
-                    "MailQueue", "Directory", "SMTPProtocol",
+                    "MailQueue", "Directory", "SMTPProtocol", "SMTPTransport", "DNSCore", "MailMessage",
+                    .product(name: "NIOSSL", package: "swift-nio-ssl"),
                     .product(name: "NIOCore", package: "swift-nio"),
                     .product(name: "NIOPosix", package: "swift-nio"),
                     .product(name: "Logging", package: "swift-log"),
@@ -98,7 +99,7 @@ let package = Package(
         .target(name: "MailServer",
                 dependencies: [
                     "SMTPProtocol", "SMTPTransport", "MailMessage", "MailQueue", "Delivery",
-                    "Directory", "Config", "Certificates",
+                    "Directory", "Config", "Certificates", "DNSCore", "DNSResolver",
                     .product(name: "NIOCore", package: "swift-nio"),
                     .product(name: "NIOPosix", package: "swift-nio"),
                     .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -124,11 +125,11 @@ let package = Package(
         .executableTarget(name: "apus", dependencies: ["CLI"], swiftSettings: strict),
         .executableTarget(name: "FuzzSMTP", dependencies: ["SMTPProtocol",
                           .product(name: "NIOCore", package: "swift-nio")],
-                          path: "Fuzz/FuzzSMTP"),
-        .executableTarget(name: "FuzzDKIM", dependencies: ["DKIM"], path: "Fuzz/FuzzDKIM"),
+                          path: "Fuzz/FuzzSMTP", exclude: ["corpus"]),
+        .executableTarget(name: "FuzzDKIM", dependencies: ["DKIM"], path: "Fuzz/FuzzDKIM", exclude: ["corpus"]),
         .executableTarget(name: "FuzzDNS", dependencies: ["DNSCore",
                           .product(name: "NIOCore", package: "swift-nio")],
-                          path: "Fuzz/FuzzDNS"),
+                          path: "Fuzz/FuzzDNS", exclude: ["corpus"]),
 
         // Tests
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
@@ -147,6 +148,7 @@ let package = Package(
                     .product(name: "NIOCore", package: "swift-nio"),
                     .product(name: "NIOPosix", package: "swift-nio"),
                     .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                    .product(name: "NIOTLS", package: "swift-nio")]),
+                    .product(name: "NIOTLS", package: "swift-nio")],
+                    exclude: ["Transcripts"]),
     ]
 )

@@ -16,6 +16,7 @@ public struct ApusCommand: AsyncParsableCommand {
             AuthenticateCommand.self,
             DNSCommand.self,
             DKIMCommand.self,
+            AliasCommand.self,
         ]
     )
     public init() {}

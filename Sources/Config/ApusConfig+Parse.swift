@@ -101,6 +101,9 @@ extension ApusConfig {
                 default:
                     throw wrongType("a duration such as \"5m\"")
                 }
+            case .boolean(let keyPath):
+                guard case .boolean(let b) = entry.value else { throw wrongType("true or false") }
+                config[keyPath: keyPath] = b
             case .addresses(let keyPath, let defaultPort):
                 guard case .array(let items) = entry.value else {
                     throw wrongType(defaultPort == nil ? "an array of \"host:port\" strings" : "an array of \"IP:PORT\" strings")

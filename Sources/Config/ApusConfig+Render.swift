@@ -27,6 +27,9 @@ extension ApusConfig {
             case .duration(let keyPath):
                 value = TOMLWriter.quote(self[keyPath: keyPath].description)
                 defaultValue = TOMLWriter.quote(defaults[keyPath: keyPath].description)
+            case .boolean(let keyPath):
+                value = String(self[keyPath: keyPath])
+                defaultValue = String(defaults[keyPath: keyPath])
             case .addresses(let keyPath, _):
                 value = TOMLWriter.stringArray(self[keyPath: keyPath].map(\.description))
                 defaultValue = TOMLWriter.stringArray(defaults[keyPath: keyPath].map(\.description))

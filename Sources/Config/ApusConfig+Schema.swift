@@ -5,6 +5,7 @@ struct ConfigField {
         case string(WritableKeyPath<ApusConfig, String>)
         case integer(WritableKeyPath<ApusConfig, Int>)
         case duration(WritableKeyPath<ApusConfig, ConfigDuration>)
+        case boolean(WritableKeyPath<ApusConfig, Bool>)
         /// A list of `"host:port"`; with a default port, a bare host is allowed too.
         case addresses(WritableKeyPath<ApusConfig, [ListenAddress]>, defaultPort: Int?)
     }
@@ -76,6 +77,8 @@ extension ApusConfig {
                   comment: "How long to retry a message before returning it to its sender."),
             .init(table: "delivery", key: "ca_file", kind: .string(\.delivery.caFile),
                   comment: "PEM file of CAs for outgoing TLS; empty means the system trust store."),
+            .init(table: "delivery", key: "hold_remote", kind: .boolean(\.delivery.holdRemote),
+                  comment: "Keep mail for other domains queued instead of sending it (apus dev turns this on)."),
 
             .init(table: "aliases", key: "drop_characters", kind: .string(\.aliases.dropCharacters),
                   comment: "Characters removed from a local part before lookup (\".\": j.doe@ reaches jdoe)."),

@@ -50,7 +50,7 @@ extension ApusConfig {
                         out.append(Problem(key: field.keyPath, reason: "\(name(field)): \"\(address)\": \(why)"))
                     }
                 }
-            case .string:
+            case .string, .boolean:
                 break
             }
         }

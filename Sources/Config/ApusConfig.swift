@@ -140,11 +140,16 @@ public struct ApusConfig: Sendable, Equatable {
         public var giveUpAfter: ConfigDuration
         /// `ca_file`: PEM file of CAs to trust for outbound TLS; empty means the system trust store.
         public var caFile: String
+        /// `hold_remote`: keep mail for other domains in the queue instead of sending it (`apus dev` sets it:
+        /// nothing leaves the machine). `apus queue retry` after turning it off sends it.
+        public var holdRemote: Bool
 
-        public init(smtpPort: Int = 25, giveUpAfter: ConfigDuration = .days(5), caFile: String = "") {
+        public init(smtpPort: Int = 25, giveUpAfter: ConfigDuration = .days(5), caFile: String = "",
+                    holdRemote: Bool = false) {
             self.smtpPort = smtpPort
             self.giveUpAfter = giveUpAfter
             self.caFile = caFile
+            self.holdRemote = holdRemote
         }
     }
 

@@ -75,6 +75,8 @@ public struct DNSName: Sendable, Hashable, CustomStringConvertible, ExpressibleB
         return labels
     }
 
+    /// For literals in code and tests. Note that `DNSName("literal")` also lands here (SE-0213) and traps on
+    /// an invalid name; text from outside goes through `init(_:)` with a `String` value, which throws.
     public init(stringLiteral value: String) {
         do { try self.init(value) } catch { preconditionFailure("invalid DNS name literal \(value): \(error)") }
     }

@@ -82,3 +82,17 @@ extension DNSResolving {
         return .success(confirmed)
     }
 }
+
+extension DNSResolving {
+    /// `ptr(for:)` with the address as text; `.malformed` when it is not an IP address.
+    public func ptr(for ip: String) async -> DNSResult<[DNSName]> {
+        guard let address = IPAddress(ip) else { return .failure(.malformed("not an IP address: \(ip)")) }
+        return await ptr(for: address)
+    }
+
+    /// `forwardConfirmedReverse(ip:)` with the address as text; `.malformed` when it is not an IP address.
+    public func forwardConfirmedReverse(ip: String) async -> DNSResult<[DNSName]> {
+        guard let address = IPAddress(ip) else { return .failure(.malformed("not an IP address: \(ip)")) }
+        return await forwardConfirmedReverse(ip: address)
+    }
+}

@@ -42,4 +42,23 @@ public struct DNSServerAddress: Sendable, Hashable, CustomStringConvertible {
     public func socketAddress() throws -> SocketAddress {
         try SocketAddress(ipAddress: host, port: port)
     }
+
+    /// Parses a configured list (`[dns] servers` in apus.toml, `--dns`), failing on the first bad entry.
+    public static func parseList(_ texts: [String]) throws(InvalidDNSServerAddress) -> [DNSServerAddress] {
+        var servers: [DNSServerAddress] = []
+        for text in texts {
+            guard let server = DNSServerAddress(text) else { throw InvalidDNSServerAddress(text: text) }
+            servers.append(server)
+        }
+        return servers
+    }
+}
+
+/// A server entry that is not `IP`, `IP:PORT` or `[IPv6]:PORT`.
+public struct InvalidDNSServerAddress: Error, Sendable, Hashable, CustomStringConvertible {
+    public var text: String
+    public init(text: String) { self.text = text }
+    public var description: String {
+        "invalid DNS server \"\(text)\": expected an IP address with an optional port, like 127.0.0.1:5353 or [::1]:5353"
+    }
 }

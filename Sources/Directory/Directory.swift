@@ -9,6 +9,9 @@
 // The password hash is an scrypt PHC string (see `PasswordHash`). Blank lines and lines starting with `#`
 // are ignored; any other malformed line is an error `PATH:LINE: reason`.
 //
+// `domains/<domain>/aliases` maps names to other addresses and commands (see `AliasesFile` for the syntax,
+// `MailDirectory.resolve` for the lookup order); SRS addresses are made and checked by `SRS`.
+//
 // `MailDirectory` is an immutable snapshot of all of it, loaded at start and on reload; it answers "is this
 // domain local", "which user does this local part reach", and checks passwords. `UserFileEditor` changes a
 // users file atomically for `apus user add|remove|passwd`, keeping comments and other lines as they are.

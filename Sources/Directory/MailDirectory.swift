@@ -31,6 +31,10 @@ public struct MailDirectory: UserStore, Sendable, Equatable {
         var users: [String: String]
         /// normalized name (drop characters removed) → name.
         var normalized: [String: String]
+        /// Alias name (lowercased; `*` for the catch-all) → its line of `domains/<domain>/aliases`.
+        var aliasTable: [String: AliasEntry] = [:]
+        /// Normalized alias name → alias name; the first in the file wins.
+        var normalizedAliases: [String: String] = [:]
     }
 
     /// Lowercased domain → its users.
@@ -47,7 +51,7 @@ public struct MailDirectory: UserStore, Sendable, Equatable {
                                       hash: [UInt8](repeating: 0, count: 32))
     }
 
-    /// Reads every `domains/<domain>/users`. A missing `domains/` directory means no local domains; a domain
+    /// Reads every `domains/<domain>/users` and `domains/<domain>/aliases`. A missing `domains/` directory means no local domains; a domain
     /// directory without a users file has no users. Hidden entries (`.name`) and plain files are skipped.
     public static func load(configDirectory: String, aliases: AliasSettings = AliasSettings()) throws -> MailDirectory {
         var directory = MailDirectory(aliases: aliases)
@@ -78,6 +82,17 @@ public struct MailDirectory: UserStore, Sendable, Equatable {
                     entry.users[user.name] = user.phc
                     entry.normalized[aliases.normalize(localPart: user.name)] = user.name
                     if someHash == nil { someHash = try? PasswordHash.parse(user.phc) }
+                }
+            }
+            let aliasesPath = (domainDir as NSString).appendingPathComponent("aliases")
+            if fm.fileExists(atPath: aliasesPath) {
+                let file = try AliasesFile.parse(try readText(aliasesPath), path: aliasesPath, domain: domain)
+                for alias in file.entries {
+                    entry.aliasTable[alias.name] = alias
+                    if alias.name != "*" {
+                        let key = aliases.normalize(localPart: alias.name)
+                        if entry.normalizedAliases[key] == nil { entry.normalizedAliases[key] = alias.name }
+                    }
                 }
             }
             directory.domainTable[domain] = entry

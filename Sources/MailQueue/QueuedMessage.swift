@@ -23,6 +23,14 @@ public struct QueuedMessage: Codable, Sendable, Hashable {
         public var state: RecipientState
         public var attempts: Int
         public var lastReply: String?
+        /// The remote server that gave `lastReply` ("mx.example.com [192.0.2.1]"), for DSNs. Set by delivery.
+        public var remoteMTA: String? = nil
+        /// The envelope sender for this recipient when it differs from the message's `mailFrom`: the SRS
+        /// address of mail forwarded by an alias (issue 5). Couriers send with `mailFrom ?? message.mailFrom`.
+        public var mailFrom: String? = nil
+        /// Set for a `| command` alias (issue 5): deliver by running this command (`PipeCourier`) with the
+        /// message on stdin; `address` is then the alias that holds the command, not a mailbox.
+        public var command: String? = nil
 
         public init(address: String, original: String, state: RecipientState = .pending,
                     attempts: Int = 0, lastReply: String? = nil) {
@@ -44,6 +52,8 @@ public struct QueuedMessage: Codable, Sendable, Hashable {
     public var authenticatedUser: String?
     public var smtputf8: Bool
     public var size: Int
+    /// When delivery of the pending recipients is next due; nil means now. Set by the queue runner.
+    public var nextAttempt: Date? = nil
 
     public init(id: String, mailFrom: String, recipients: [Recipient], receivedAt: Date, clientAddress: String,
                 clientName: String, authenticatedUser: String?, smtputf8: Bool, size: Int) {

@@ -2,6 +2,7 @@ import Certificates
 import Config
 import Delivery
 import Directory
+import DNSResolver
 import Foundation
 import Logging
 import MailQueue
@@ -21,6 +22,8 @@ public final class MailServer: Service, Sendable {
     let tls: TLSContextProvider
     let spool: FileSpool
     let delivery: LocalDeliveryAgent
+    /// Delivery of everything queued: local Maildirs and remote servers, retries, bounces.
+    let runner: QueueRunner
     let connections: ConnectionLimiter
     let group: any EventLoopGroup
     let logger: Logger
@@ -42,6 +45,19 @@ public final class MailServer: Service, Sendable {
         let dirHolder = directory
         self.delivery = LocalDeliveryAgent(spool: spool, mailRoot: "\(config.dataDir)/mail", hostname: config.hostname,
                                            isLocalDomain: { dirHolder.current.isLocalDomain($0) }, logger: logger)
+        let dnsServers = config.dns.servers.map { DNSServerAddress(host: $0.host, port: $0.port) }
+        let courier = try RemoteCourier(hostname: config.hostname, port: config.delivery.smtpPort,
+                                        dns: DNSResolver(servers: dnsServers, logger: logger),
+                                        tlsLevels: TLSLevelStore(path: "\(config.dataDir)/state/tls-levels.json"),
+                                        caFile: config.delivery.caFile, group: group, logger: logger)
+        let triggers = "\(config.dataDir)/state/retry"
+        try DurableFile.makeDirectories(triggers)
+        self.runner = QueueRunner(
+            settings: .init(hostname: config.hostname,
+                            schedule: RetrySchedule(giveUpAfter: config.delivery.giveUpAfter.duration),
+                            holdRemote: config.delivery.holdRemote, triggerDirectory: triggers),
+            spool: spool, local: delivery, remote: courier,
+            isLocalDomain: { dirHolder.current.isLocalDomain($0) }, logger: logger)
         self.connections = ConnectionLimiter(maxTotal: config.limits.maxConnections,
                                              maxPerAddress: config.limits.maxConnectionsPerIP)
         self.group = group
@@ -86,21 +102,11 @@ public final class MailServer: Service, Sendable {
             throw error
         }
         await bound.set(addresses)
-        await delivery.resumeAll()
 
         await withTaskGroup(of: Void.self) { tasks in
-            let agent = delivery
+            let runner = self.runner
             let wakeups = self.wakeups
-            tasks.addTask {
-                await withTaskGroup(of: Void.self) { deliveries in
-                    var inFlight = 0
-                    for await id in wakeups {
-                        if inFlight >= 16 { await deliveries.next(); inFlight -= 1 }
-                        deliveries.addTask { await agent.deliver(id: id) }
-                        inFlight += 1
-                    }
-                }
-            }
+            tasks.addTask { await runner.run(wakeups: wakeups) }
             tasks.addTask {
                 let signals = await UnixSignalsSequence(trapping: .sighup)
                 for await _ in signals.cancelOnGracefulShutdown() { self.reload() }

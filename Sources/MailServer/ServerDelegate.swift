@@ -50,6 +50,17 @@ final class ServerDelegate: SMTPServerDelegate {
     }
 
     func accept(envelope: Envelope, message: ByteBuffer, connection: ConnectionInfo) async -> Result<String, SMTPReply> {
+        if Self.receivedCount(message) > Self.maxReceivedHeaders {
+            logger.notice("refused message from \(connection.remoteAddress): more than \(Self.maxReceivedHeaders) Received headers (mail loop?)")
+            return .failure(.c554MailLoop)
+        }
+        let recipients: [QueuedMessage.Recipient]
+        do {
+            recipients = try expandRecipients(envelope)
+        } catch {
+            logger.error("cannot resolve the recipients of a message from \(connection.remoteAddress): \(error)")
+            return .failure(.c451AliasError)
+        }
         let id = QueuedMessage.newID()
         let received = ReceivedHeader(clientName: envelope.clientName, clientAddress: connection.remoteAddress,
                                       hostname: config.hostname, protocolName: envelope.protocolName, queueID: id,
@@ -60,9 +71,6 @@ final class ServerDelegate: SMTPServerDelegate {
         var body = message
         full.writeBuffer(&body)
         let mailFrom = envelope.mailFrom.mailbox.map { "\($0.encodedLocalPart)@\($0.domain.lookupKey)" } ?? ""
-        let recipients = envelope.recipients.map {
-            QueuedMessage.Recipient(address: policy.resolve($0), original: Self.plain($0))
-        }
         let meta = QueuedMessage(id: id, mailFrom: mailFrom, recipients: recipients, receivedAt: Date(),
                                  clientAddress: connection.remoteAddress, clientName: envelope.clientName,
                                  authenticatedUser: envelope.authenticatedUser,
@@ -73,9 +81,69 @@ final class ServerDelegate: SMTPServerDelegate {
             logger.error("queue write failed for message from \(connection.remoteAddress): \(error)")
             return .failure(.c451LocalError)
         }
-        logger.info("queued id=\(id) from=<\(mailFrom)> to=\(recipients.map { "<\($0.address)>" }.joined(separator: ",")) size=\(full.readableBytes) client=\(connection.remoteAddress) helo=\(envelope.clientName) tls=\(connection.tlsVersion ?? "none") auth=\(envelope.authenticatedUser ?? "-") listener=\(connection.listener.rawValue)")
+        logger.info("queued id=\(id) from=<\(mailFrom)> to=\(recipients.map { "<\($0.command.map { "|\($0)" } ?? $0.address)>" }.joined(separator: ",")) size=\(full.readableBytes) client=\(connection.remoteAddress) helo=\(envelope.clientName) tls=\(connection.tlsVersion ?? "none") auth=\(envelope.authenticatedUser ?? "-") listener=\(connection.listener.rawValue)")
         delivered(id)
         return .success(id)
+    }
+
+    /// One queue recipient per final recipient of each RCPT (aliases expanded, duplicates merged, the first
+    /// RCPT that reaches a recipient kept as its `original`). Forwards get an SRS sender when one is due.
+    func expandRecipients(_ envelope: Envelope) throws(AliasError) -> [QueuedMessage.Recipient] {
+        var recipients: [QueuedMessage.Recipient] = []
+        var seen: Set<String> = []
+        let now = Date()
+        for path in envelope.recipients {
+            let original = Self.plain(path)
+            for final in try policy.expand(path) where seen.insert(final.description).inserted {
+                switch final.kind {
+                case .local:
+                    recipients.append(.init(address: final.target, original: original))
+                case .forward:
+                    var recipient = QueuedMessage.Recipient(address: final.target, original: original)
+                    recipient.mailFrom = policy.forwardingSender(envelope.mailFrom, for: final, now: now)
+                    if final.via != nil, let problem = policy.srsProblem {
+                        logger.error("forwarding to <\(final.target)> without SRS: \(problem)")
+                    }
+                    recipients.append(recipient)
+                case .pipe:
+                    var recipient = QueuedMessage.Recipient(address: final.via ?? original, original: original)
+                    recipient.command = final.target
+                    recipients.append(recipient)
+                }
+            }
+        }
+        return recipients
+    }
+
+    /// More Received fields than this and the message is refused as a loop (RFC 5321 §6.3; Postfix's
+    /// hopcount_limit is also 50).
+    static let maxReceivedHeaders = 50
+
+    /// The number of `Received:` fields in the header block (up to the first empty line).
+    static func receivedCount(_ message: ByteBuffer) -> Int {
+        message.withUnsafeReadableBytes { bytes in
+            var count = 0
+            var lineStart = 0
+            let name = Array("received".utf8)
+            while lineStart < bytes.count {
+                var end = lineStart
+                while end < bytes.count, bytes[end] != 10 { end += 1 }
+                var lineEnd = end
+                if lineEnd > lineStart, bytes[lineEnd - 1] == 13 { lineEnd -= 1 }
+                if lineEnd == lineStart { break }            // the empty line ends the header
+                if lineEnd - lineStart > name.count {
+                    var matches = true
+                    for i in 0..<name.count where bytes[lineStart + i] | 0x20 != name[i] { matches = false; break }
+                    if matches {
+                        var j = lineStart + name.count
+                        while j < lineEnd, bytes[j] == 32 || bytes[j] == 9 { j += 1 }
+                        if j < lineEnd, bytes[j] == UInt8(ascii: ":") { count += 1 }
+                    }
+                }
+                lineStart = end + 1
+            }
+            return count
+        }
     }
 
     static func plain(_ path: ForwardPath) -> String {

@@ -1,6 +1,7 @@
 /// The server core: listeners, policy, acceptance into the queue, local delivery, all composed
 /// from the lower layers (DESIGN.md §2, layer 2).
 import Config
+import Foundation
 import Directory
 import NIOConcurrencyHelpers
 import SMTPProtocol
@@ -13,15 +14,26 @@ public final class DirectoryHolder: Sendable {
     public func replace(_ directory: MailDirectory) { box.withLockedValue { $0 = directory } }
 }
 
-/// Relay and sender rules (DESIGN.md §4): port 25 takes mail for local users only unless the
-/// session is authenticated; an authenticated user sends only as an address they own.
+/// Relay and sender rules (DESIGN.md §4): port 25 takes mail for local addresses only unless the
+/// session is authenticated; an authenticated user sends only as an address they own. A local address
+/// is accepted when it resolves to someone (aliases, users, catch-all, SRS: `MailDirectory.resolve`).
 public struct ServerPolicy: SessionPolicy {
     let directory: DirectoryHolder
     let config: ApusConfig
+    /// The SRS key from `<data_dir>/state/srs.secret`; nil when it cannot be read or made (`srsProblem`).
+    let srs: SRS?
+    let srsProblem: String?
 
     public init(directory: DirectoryHolder, config: ApusConfig) {
         self.directory = directory
         self.config = config
+        do {
+            srs = SRS(secret: try SRSSecret.loadOrCreate(path: SRSSecret.path(dataDirectory: config.dataDir)))
+            srsProblem = nil
+        } catch {
+            srs = nil
+            srsProblem = "\(error)"
+        }
     }
 
     public func checkRecipient(_ recipient: ForwardPath, authenticatedUser: String?) -> SMTPReply? {
@@ -35,19 +47,39 @@ public struct ServerPolicy: SessionPolicy {
             return authenticatedUser == nil ? .c550RelayDenied(domain) : nil
         }
         if mailbox.localPart.lowercased() == "postmaster" { return nil }
-        guard dir.canonicalUser(localPart: mailbox.localPart, domain: domain) != nil else {
-            return .c550NoSuchUser(mailbox.description)
+        do {
+            _ = try dir.resolve(mailbox, srs: srs)
+            return nil
+        } catch {
+            return Self.reply(for: error, mailbox: mailbox)
         }
-        return nil
+    }
+
+    /// The RCPT reply for an address that does not resolve. Alias loops and depth are the operator's
+    /// mistakes: a temporary failure, so that the mail comes again once they are fixed.
+    static func reply(for error: AliasError, mailbox: Mailbox) -> SMTPReply {
+        switch error {
+        case .noSuchAddress: .c550NoSuchUser(mailbox.description)
+        case .invalidSRS: .c550InvalidSRS(mailbox.description)
+        case .loop, .tooDeep, .tooManyTargets: .c451AliasError
+        }
     }
 
     public func checkSender(_ sender: ReversePath, authenticatedUser: String?) -> SMTPReply? {
         guard let user = authenticatedUser, case .mailbox(let mailbox) = sender else { return nil }
         let address = "\(mailbox.localPart)@\(mailbox.domain.lookupKey)".lowercased()
-        if case .name(let domain, _) = mailbox.domain,
-           let canonical = directory.current.canonicalUser(localPart: mailbox.localPart, domain: domain),
-           "\(canonical)@\(domain)".lowercased() == user.lowercased() {
-            return nil
+        if case .name(let domain, _) = mailbox.domain {
+            let dir = directory.current
+            if let canonical = dir.canonicalUser(localPart: mailbox.localPart, domain: domain),
+               "\(canonical)@\(domain)".lowercased() == user.lowercased() {
+                return nil
+            }
+            // An alias that reaches the user (DESIGN.md §4); the catch-all does not count.
+            if dir.isLocalDomain(domain), !SRS.isSRS(localPart: mailbox.localPart),
+               let resolved = try? dir.resolve(mailbox, useCatchAll: false),
+               resolved.recipients.contains(where: { $0.kind == .local && $0.target.lowercased() == user.lowercased() }) {
+                return nil
+            }
         }
         for allowed in config.extraSenders(for: user) {
             let pattern = allowed.lowercased()
@@ -57,19 +89,49 @@ public struct ServerPolicy: SessionPolicy {
         return .c550SenderNotOwned(mailbox.description)
     }
 
-    /// The queue address of an accepted recipient: local users in canonical form.
-    public func resolve(_ recipient: ForwardPath) -> String {
+    /// The final recipients of an accepted recipient: local users in canonical form, forwards, pipes.
+    /// Throws when the directory changed since RCPT and the address no longer resolves.
+    public func expand(_ recipient: ForwardPath) throws(AliasError) -> [FinalRecipient] {
+        let dir = directory.current
         switch recipient {
         case .postmaster:
-            return "postmaster@\(directory.current.domains.first ?? config.hostname)"
+            guard let domain = dir.domains.first else { return [FinalRecipient(.local, "postmaster@\(config.hostname)")] }
+            return expandPostmaster(domain: domain, dir: dir)
         case .mailbox(let mailbox):
-            guard case .name(let domain, _) = mailbox.domain else { return mailbox.lookupKey }
-            let dir = directory.current
-            if dir.isLocalDomain(domain) {
-                if let user = dir.canonicalUser(localPart: mailbox.localPart, domain: domain) { return "\(user)@\(domain)" }
-                return "\(mailbox.localPart.lowercased())@\(domain)"
+            guard case .name(let domain, _) = mailbox.domain, dir.isLocalDomain(domain) else {
+                return [FinalRecipient(.forward, mailbox.lookupKey)]
             }
-            return "\(mailbox.encodedLocalPart)@\(domain)"
+            if mailbox.localPart.lowercased() == "postmaster" { return expandPostmaster(domain: domain, dir: dir) }
+            return try dir.resolve(mailbox, srs: srs).recipients
         }
     }
+
+    /// Postmaster always reaches someone (RFC 5321 §4.5.1): its alias or user, else the mailbox.
+    func expandPostmaster(domain: String, dir: MailDirectory) -> [FinalRecipient] {
+        (try? dir.resolve(localPart: "postmaster", domain: domain, srs: srs).recipients)
+            ?? [FinalRecipient(.local, "postmaster@\(domain)")]
+    }
+
+    /// The envelope sender for a recipient: SRS0 (or SRS1) at the alias's domain when mail from another domain
+    /// is forwarded to another domain by an alias; nil (the message's sender) otherwise. `<>` stays `<>`.
+    func forwardingSender(_ mailFrom: ReversePath, for recipient: FinalRecipient, now: Date = Date()) -> String? {
+        guard recipient.kind == .forward, let via = recipient.via, let srs,
+              let mailbox = mailFrom.mailbox, case .name(let senderDomain, _) = mailbox.domain,
+              !directory.current.isLocalDomain(senderDomain),
+              let at = via.lastIndex(of: "@") else { return nil }
+        let aliasDomain = String(via[via.index(after: at)...])
+        return srs.forward(localPart: mailbox.localPart, domain: senderDomain, aliasDomain: aliasDomain, now: now)
+    }
+}
+
+extension SMTPReply {
+    /// An `SRS0=`/`SRS1=` address that we did not make, was altered, or has expired.
+    static func c550InvalidSRS(_ address: String) -> SMTPReply {
+        SMTPReply(550, EnhancedStatusCode(5, 1, 1), "<\(address)>: invalid or expired return address (SRS)")
+    }
+    /// The aliases file makes a loop or nests too deep; logged in full, and the sender retries later.
+    static let c451AliasError = SMTPReply(451, EnhancedStatusCode(4, 3, 5),
+        "This address cannot be resolved now (alias configuration error); try again later")
+    /// RFC 5321 §6.3: a message that has passed too many relays is probably in a loop.
+    static let c554MailLoop = SMTPReply(554, EnhancedStatusCode(5, 4, 6), "Too many Received headers: mail loop?")
 }

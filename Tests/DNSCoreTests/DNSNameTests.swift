@@ -3,8 +3,8 @@ import Testing
 
 struct DNSNameTests {
     @Test func caseInsensitive() throws {
-        let a = try DNSName("MX.Example.COM.")
-        let b = try DNSName("mx.example.com")
+        let a = DNSName("MX.Example.COM.")
+        let b = DNSName("mx.example.com")
         #expect(a == b)
         #expect(a.hashValue == b.hashValue)
         #expect(a.description == "MX.Example.COM")
@@ -37,7 +37,7 @@ struct DNSNameTests {
     }
 
     @Test func escapes() throws {
-        let name = try DNSName("a\\.b.c\\032d")
+        let name = DNSName("a\\.b.c\\032d")
         #expect(name.labels == [Array("a.b".utf8), Array("c d".utf8)])
         #expect(name.description == "a\\.b.c\\032d")
     }

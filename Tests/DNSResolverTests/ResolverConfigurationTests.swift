@@ -101,3 +101,10 @@ struct DNSCacheTests {
         #expect(cache.get(DNSCache.Key(name: "n999.test", type: .a), now: t0) == .noData)
     }
 }
+
+struct DNSServerListTests {
+    @Test func parsesList() throws {
+        #expect(try DNSServerAddress.parseList(["127.0.0.1:5353", "[::1]:53"]).map(\.description) == ["127.0.0.1:5353", "[::1]:53"])
+        #expect(throws: InvalidDNSServerAddress(text: "dns.example")) { try DNSServerAddress.parseList(["1.1.1.1", "dns.example"]) }
+    }
+}

@@ -1,5 +1,6 @@
 """Hostile and broken clients over raw sockets: SMTP smuggling, STARTTLS command injection, HTTP, NUL,
 overlong lines, too many recipients, oversized messages."""
+import socket
 import ssl
 import time
 
@@ -144,6 +145,15 @@ class RobustnessTests(apusctl.ServerTestCase):
         self.expect(c, "MAIL FROM:<a@remote.test> SIZE=abc", "501")
         self.expect(c, "NOOP", "250 2.0.0")
 
+    def test_too_many_errors_421(self):
+        c = self.session()
+        for i in range(10):                         # max_errors = 10 (default)
+            code, lines = c.cmd("FOO")
+            self.assertEqual(code, 500, f"error {i + 1}: {lines}")
+        code, lines = c.cmd("FOO")
+        self.assertEqual(lines[0][:9], "421 4.7.0", lines)
+        self.assertTrue(c.closed_within(5))
+
     def test_relay_tricks_refused(self):
         c = self.session()
         self.expect(c, "MAIL FROM:<sender@remote.test>", "250 2.1.0")
@@ -166,7 +176,41 @@ class OversizeTests(apusctl.ServerTestCase):
         cls.server.start_dev()
         cls.server.stop()
         cls.server.set_config("limits", "max_message_bytes", str(cls.LIMIT))
+        cls.ipv6_port = None
+        if socket.has_ipv6:
+            try:
+                with socket.socket(socket.AF_INET6) as s:
+                    s.bind(("::1", 0))
+                    cls.ipv6_port = s.getsockname()[1]
+            except OSError:
+                pass
+        if cls.ipv6_port:
+            cls.server.set_config("listen", "mx", f'["127.0.0.1:{cls.server.mx}", "[::1]:{cls.ipv6_port}"]')
         cls.server.start_serve()
+
+    def test_ipv6_listener(self):
+        if not self.ipv6_port:
+            print("\nnote: no IPv6 loopback here, IPv6 listener not tested")
+            return
+        m = self.marker()
+        with socket.create_connection(("::1", self.ipv6_port), timeout=10) as sock:
+            f = sock.makefile("rwb")
+            def cmd(line):
+                if line is not None:
+                    f.write(line.encode() + b"\r\n"); f.flush()
+                while True:
+                    reply = f.readline().decode()
+                    if reply[3:4] != "-":
+                        return reply
+            self.assertTrue(cmd(None).startswith("220 "))
+            self.assertTrue(cmd("EHLO client.test").startswith("250 "))
+            self.assertTrue(cmd("MAIL FROM:<sender@remote.test>").startswith("250 "))
+            self.assertTrue(cmd(f"RCPT TO:<{USER}>").startswith("250 "))
+            self.assertTrue(cmd("DATA").startswith("354"))
+            self.assertTrue(cmd(f"Subject: {m}\r\n\r\nover IPv6\r\n.").startswith("250 2.0.0"))
+        got = self.server.wait_for(m.encode())
+        self.assertEqual(len(got), 1)
+        self.assertIn(b"[IPv6:::1]", got[0].split(b"\r\n\r\n")[0])   # RFC 5321 address literal
 
     def session(self):
         c = RawSMTP(self.server.mx)

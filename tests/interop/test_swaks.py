@@ -42,6 +42,7 @@ class SwaksTests(apusctl.ServerTestCase):
         rec = received_headers(msgs[0])
         self.assertGreaterEqual(len(rec), 1, msgs[0][:500])
         self.assertIn("by mx.example.test", rec[0])
+        self.assertIn(" with ESMTP id ", rec[0])
         self.assertIn("127.0.0.1", rec[0])
         for r in rec:
             self.assertNotIn("example.test>", r.replace("mx.example.test", ""), f"recipient in Received: {r}")
@@ -57,7 +58,11 @@ class SwaksTests(apusctl.ServerTestCase):
         self.assertIn(f" ~> AUTH {mechanism}", out)
         self.assertIn("<~  235 2.7.0", out)
         self.assertRegex(out, r"<~  250 2\.0\.0 .*queued as [0-9a-f]{16}")
-        self.assertEqual(len(self.server.wait_for(m.encode())), 1, out)
+        msgs = self.server.wait_for(m.encode())
+        self.assertEqual(len(msgs), 1, out)
+        rec = received_headers(msgs[0])[0]
+        self.assertIn(" with ESMTPSA ", rec)        # RFC 3848: authenticated, over TLS
+        self.assertIn("TLSv1.", rec)
 
     def test_auth_plain_587_starttls(self):
         self.check_auth(self.server.submission, "PLAIN", "--tls")

@@ -1,0 +1,400 @@
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import NIOTLS
+
+/// The client side of SMTP (RFC 5321), used by the remote courier and `apus send`.
+///
+/// One `SMTPClientConnection` is one TCP connection. Replies are framed on the event loop by
+/// `SMTPReplyHandler` (multi-line replies `250-…` / `250 …` joined into one `SMTPClientReply`); async code
+/// sends commands and awaits replies in order, which is all PIPELINING needs: write several commands, then
+/// read as many replies. Every wait has a timeout (RFC 5321 §4.5.3.2) that closes the connection when it
+/// fires. STARTTLS (RFC 3207) inserts `NIOSSLClientHandler` in front of the pipeline after the `220`; the
+/// server sends nothing until our ClientHello, so no plaintext can be mistaken for TLS data.
+
+/// A reply as the client reads it: the code and the text of each line (after `250-` / `250 `).
+public struct SMTPClientReply: Sendable, Hashable, CustomStringConvertible {
+    public var code: Int
+    public var lines: [String]
+
+    public init(code: Int, lines: [String]) {
+        self.code = code
+        self.lines = lines
+    }
+
+    public var isPositive: Bool { code < 400 }
+    public var isTransient: Bool { (400..<500).contains(code) }
+    public var isPermanent: Bool { code >= 500 }
+
+    /// The enhanced status code at the start of the first line (RFC 2034), if any.
+    public var enhancedStatus: String? {
+        guard let first = lines.first?.split(separator: " ").first else { return nil }
+        let parts = first.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, ["2", "4", "5"].contains(parts[0]),
+              parts.allSatisfy({ !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isNumber) }) else { return nil }
+        return String(first)
+    }
+
+    /// `550 5.1.1 text | more text`, for logs and DSNs.
+    public var description: String { "\(code) " + lines.joined(separator: " | ") }
+
+    /// EHLO keywords (RFC 5321 §4.1.1.1): the first word of each line after the greeting line, upper-cased.
+    public var extensions: [String: String] {
+        var out: [String: String] = [:]
+        for line in lines.dropFirst() {
+            let words = line.split(separator: " ", maxSplits: 1)
+            guard let key = words.first else { continue }
+            out[key.uppercased()] = words.count > 1 ? String(words[1]) : ""
+        }
+        return out
+    }
+}
+
+/// Waits of the client, RFC 5321 §4.5.3.2 minimums by default.
+public struct SMTPClientTimeouts: Sendable, Hashable {
+    /// TCP connect (not in the RFC; a dead address should not hold a delivery for minutes).
+    public var connect: TimeAmount
+    /// §4.5.3.2.1 initial 220: 5 minutes.
+    public var greeting: TimeAmount
+    /// EHLO, STARTTLS, RSET, QUIT and the TLS handshake (5 minutes, like MAIL).
+    public var command: TimeAmount
+    /// §4.5.3.2.2 MAIL: 5 minutes. §4.5.3.2.3 RCPT: 5 minutes.
+    public var mailAndRcpt: TimeAmount
+    /// §4.5.3.2.4 DATA initiation (the 354): 2 minutes.
+    public var dataInitiation: TimeAmount
+    /// §4.5.3.2.5 data block: 3 minutes for each write of the message to complete.
+    public var dataBlock: TimeAmount
+    /// §4.5.3.2.6 DATA termination (the reply after `.`): 10 minutes.
+    public var dataTermination: TimeAmount
+
+    public init(connect: TimeAmount = .seconds(30), greeting: TimeAmount = .minutes(5), command: TimeAmount = .minutes(5),
+                mailAndRcpt: TimeAmount = .minutes(5), dataInitiation: TimeAmount = .minutes(2),
+                dataBlock: TimeAmount = .minutes(3), dataTermination: TimeAmount = .minutes(10)) {
+        self.connect = connect
+        self.greeting = greeting
+        self.command = command
+        self.mailAndRcpt = mailAndRcpt
+        self.dataInitiation = dataInitiation
+        self.dataBlock = dataBlock
+        self.dataTermination = dataTermination
+    }
+
+    /// The same timeout everywhere (tests).
+    public static func all(_ t: TimeAmount) -> SMTPClientTimeouts {
+        SMTPClientTimeouts(connect: t, greeting: t, command: t, mailAndRcpt: t, dataInitiation: t, dataBlock: t,
+                           dataTermination: t)
+    }
+}
+
+public enum SMTPClientError: Error, Sendable, CustomStringConvertible {
+    case connectFailed(String)
+    case timeout(String)
+    case connectionClosed
+    case tlsFailed(String)
+    case protocolViolation(String)
+
+    public var description: String {
+        switch self {
+        case .connectFailed(let why): return "connect failed: \(why)"
+        case .timeout(let what): return "timeout waiting for \(what)"
+        case .connectionClosed: return "connection closed by the server"
+        case .tlsFailed(let why): return "TLS handshake failed: \(why)"
+        case .protocolViolation(let why): return "protocol error: \(why)"
+        }
+    }
+}
+
+/// One outbound SMTP connection.
+public final class SMTPClientConnection: Sendable {
+    public let channel: any Channel
+    let handler: NIOLoopBound<SMTPReplyHandler>
+    /// "192.0.2.1" or "2001:db8::1".
+    public let remoteIP: String
+    public let timeouts: SMTPClientTimeouts
+    let logger: Logger?
+
+    init(channel: any Channel, handler: NIOLoopBound<SMTPReplyHandler>, remoteIP: String, timeouts: SMTPClientTimeouts,
+         logger: Logger?) {
+        self.channel = channel
+        self.handler = handler
+        self.remoteIP = remoteIP
+        self.timeouts = timeouts
+        self.logger = logger
+    }
+
+    /// Connects to `ip`:`port` (an IP literal; no name resolution here).
+    public static func connect(ip: String, port: Int, timeouts: SMTPClientTimeouts = SMTPClientTimeouts(),
+                               group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+                               logger: Logger? = nil) async throws -> SMTPClientConnection {
+        let address: SocketAddress
+        do { address = try SocketAddress(ipAddress: ip, port: port) } catch {
+            throw SMTPClientError.connectFailed("\(ip) is not an IP address")
+        }
+        do {
+            let (channel, handler) = try await ClientBootstrap(group: group)
+                .connectTimeout(timeouts.connect)
+                .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+                .connect(to: address) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let handler = SMTPReplyHandler()
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                        return (channel, NIOLoopBound(handler, eventLoop: channel.eventLoop))
+                    }
+                }
+            return SMTPClientConnection(channel: channel, handler: handler, remoteIP: ip, timeouts: timeouts, logger: logger)
+        } catch {
+            throw SMTPClientError.connectFailed("\(ip) port \(port): \(error)")
+        }
+    }
+
+    /// Awaits the next reply. On timeout the connection is closed and `SMTPClientError.timeout` thrown.
+    /// Task cancellation (graceful shutdown) closes the connection too.
+    public func readReply(timeout: TimeAmount, waitingFor what: String) async throws -> SMTPClientReply {
+        let promise = channel.eventLoop.makePromise(of: SMTPClientReply.self)
+        let handler = self.handler
+        channel.eventLoop.execute { handler.value.expect(promise, timeout: timeout, what: what) }
+        let channel = self.channel
+        let reply = try await withTaskCancellationHandler {
+            try await promise.futureResult.get()
+        } onCancel: {
+            channel.close(promise: nil)
+        }
+        logger?.debug("<- \(reply)")
+        return reply
+    }
+
+    /// Writes command lines (CRLF added) in one flush: one line, or several when pipelining.
+    public func send(_ lines: [String]) async throws {
+        var buffer = channel.allocator.buffer(capacity: lines.reduce(0) { $0 + $1.utf8.count + 2 })
+        for line in lines {
+            logger?.debug("-> \(line.hasPrefix("AUTH") ? "AUTH …" : line)")
+            buffer.writeString(line)
+            buffer.writeString("\r\n")
+        }
+        try await write(buffer, timeout: timeouts.command)
+    }
+
+    /// Sends one command and awaits its reply.
+    public func command(_ line: String, timeout: TimeAmount? = nil) async throws -> SMTPClientReply {
+        try await send([line])
+        return try await readReply(timeout: timeout ?? timeouts.command, waitingFor: "the reply to \(line.split(separator: " ").first ?? "")")
+    }
+
+    /// Writes the message after a `354`: dot-stuffed (RFC 5321 §4.5.2), ending in CRLF, then `.` CRLF.
+    /// Bare LF line ends are turned into CRLF.
+    public func sendMessage(_ message: ByteBuffer) async throws {
+        var out = channel.allocator.buffer(capacity: message.readableBytes + message.readableBytes / 50 + 8)
+        message.withUnsafeReadableBytes { bytes in
+            var atLineStart = true
+            var previous: UInt8 = 0
+            for byte in bytes {
+                if atLineStart && byte == UInt8(ascii: ".") { out.writeInteger(UInt8(ascii: ".")) }
+                if byte == 10 && previous != 13 { out.writeInteger(UInt8(13)) }
+                out.writeInteger(byte)
+                atLineStart = byte == 10
+                previous = byte
+            }
+            if !bytes.isEmpty && !atLineStart {
+                if previous != 13 { out.writeInteger(UInt8(13)) }
+                out.writeInteger(UInt8(10))
+            }
+        }
+        out.writeString(".\r\n")
+        logger?.debug("-> (message, \(message.readableBytes) bytes) .")
+        try await write(out, timeout: timeouts.dataBlock)
+    }
+
+    func write(_ buffer: ByteBuffer, timeout: TimeAmount) async throws {
+        let channel = self.channel
+        let done = channel.eventLoop.makePromise(of: Void.self)
+        let timer = channel.eventLoop.scheduleTask(in: timeout) {
+            done.fail(SMTPClientError.timeout("a write to complete"))
+            channel.close(promise: nil)
+        }
+        channel.writeAndFlush(buffer).cascade(to: done)
+        do {
+            try await withTaskCancellationHandler {
+                try await done.futureResult.get()
+            } onCancel: {
+                channel.close(promise: nil)
+            }
+            timer.cancel()
+        } catch let error as SMTPClientError {
+            timer.cancel()
+            throw error
+        } catch {
+            timer.cancel()
+            throw SMTPClientError.connectionClosed
+        }
+    }
+
+    /// After a `220` to STARTTLS: TLS over this connection. `serverHostname` is checked against the
+    /// certificate when `context` verifies. Returns the negotiated version ("TLSv1.3").
+    public func startTLS(context: NIOSSLContext, serverHostname: String?) async throws -> String {
+        let channel = self.channel, handler = self.handler, timeout = timeouts.command
+        let promise = channel.eventLoop.makePromise(of: Void.self)
+        channel.eventLoop.execute {
+            do {
+                handler.value.expectHandshake(promise, timeout: timeout)
+                let tls = try NIOSSLClientHandler(context: context, serverHostname: serverHostname)
+                try channel.pipeline.syncOperations.addHandler(tls, position: .first)
+            } catch {
+                promise.fail(SMTPClientError.tlsFailed("\(error)"))
+                channel.close(promise: nil)
+            }
+        }
+        try await withTaskCancellationHandler {
+            try await promise.futureResult.get()
+        } onCancel: {
+            channel.close(promise: nil)
+        }
+        let version = try? await channel.nioSSL_tlsVersion().get()
+        return version.map(Self.describe) ?? "TLS"
+    }
+
+    static func describe(_ version: TLSVersion) -> String {
+        switch version {
+        case .tlsv1: return "TLSv1"
+        case .tlsv11: return "TLSv1.1"
+        case .tlsv12: return "TLSv1.2"
+        case .tlsv13: return "TLSv1.3"
+        }
+    }
+
+    /// QUIT (best effort, short wait) and close.
+    public func quit() async {
+        if channel.isActive {
+            _ = try? await send(["QUIT"])
+            _ = try? await readReply(timeout: .seconds(5), waitingFor: "QUIT")
+        }
+        await close()
+    }
+
+    public func close() async {
+        try? await channel.close()
+    }
+}
+
+/// Frames replies on the event loop and hands them to waiting async code in order.
+final class SMTPReplyHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    /// RFC 5321 §4.5.3.1.5: a reply line is at most 512 octets; be lenient, but bounded.
+    static let maxLineBytes = 4096
+    /// Lines of one multi-line reply (an EHLO reply has a dozen).
+    static let maxLines = 200
+
+    private var buffer = ByteBuffer()
+    private var partial: [String] = []
+    private var ready: [SMTPClientReply] = []
+    private var waiters: [(promise: EventLoopPromise<SMTPClientReply>, timer: Scheduled<Void>?)] = []
+    private var failure: (any Error)?
+    private var handshake: (promise: EventLoopPromise<Void>, timer: Scheduled<Void>?)?
+    private var context: ChannelHandlerContext?
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    func expect(_ promise: EventLoopPromise<SMTPClientReply>, timeout: TimeAmount, what: String) {
+        if !ready.isEmpty { promise.succeed(ready.removeFirst()); return }
+        if let failure { promise.fail(failure); return }
+        guard let context else { promise.fail(SMTPClientError.connectionClosed); return }
+        let timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] () -> Void in
+            self?.fail(SMTPClientError.timeout(what))
+        }
+        waiters.append((promise, timer))
+    }
+
+    func expectHandshake(_ promise: EventLoopPromise<Void>, timeout: TimeAmount) {
+        if let failure { promise.fail(failure); return }
+        guard let context else { promise.fail(SMTPClientError.connectionClosed); return }
+        let timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] () -> Void in
+            self?.fail(SMTPClientError.timeout("the TLS handshake"))
+        }
+        handshake = (promise, timer)
+    }
+
+    /// Fails every waiter and closes the connection; later waits fail at once with the same error.
+    private func fail(_ error: any Error) {
+        if failure == nil { failure = error }
+        let waiting = waiters
+        waiters = []
+        for waiter in waiting {
+            waiter.timer?.cancel()
+            waiter.promise.fail(failure!)
+        }
+        if let handshake {
+            self.handshake = nil
+            handshake.timer?.cancel()
+            handshake.promise.fail(failure!)
+        }
+        context?.close(promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var incoming = unwrapInboundIn(data)
+        buffer.writeBuffer(&incoming)
+        while let newline = buffer.readableBytesView.firstIndex(of: 10) {
+            let length = newline - buffer.readerIndex
+            var line = buffer.readString(length: length) ?? ""
+            buffer.moveReaderIndex(forwardBy: 1)
+            if line.hasSuffix("\r") { line.removeLast() }
+            guard handleLine(line) else { return }
+        }
+        if buffer.readableBytes > Self.maxLineBytes {
+            fail(SMTPClientError.protocolViolation("reply line longer than \(Self.maxLineBytes) bytes"))
+        }
+        buffer.discardReadBytes()
+    }
+
+    /// RFC 5321 §4.2: `code SP text` ends a reply, `code - text` continues it.
+    private func handleLine(_ line: String) -> Bool {
+        let utf8 = Array(line.utf8)
+        guard utf8.count >= 3, utf8[0..<3].allSatisfy({ (48...57).contains($0) }), (2...5).contains(utf8[0] - 48),
+              utf8.count == 3 || utf8[3] == UInt8(ascii: " ") || utf8[3] == UInt8(ascii: "-") else {
+            fail(SMTPClientError.protocolViolation("not an SMTP reply: \(line.prefix(80))"))
+            return false
+        }
+        let code = Int(String(decoding: utf8[0..<3], as: UTF8.self))!
+        partial.append(utf8.count > 4 ? String(decoding: utf8[4...], as: UTF8.self) : "")
+        guard partial.count <= Self.maxLines else {
+            fail(SMTPClientError.protocolViolation("reply of more than \(Self.maxLines) lines"))
+            return false
+        }
+        if utf8.count == 3 || utf8[3] == UInt8(ascii: " ") {
+            let reply = SMTPClientReply(code: code, lines: partial)
+            partial = []
+            if waiters.isEmpty {
+                ready.append(reply)
+            } else {
+                let waiter = waiters.removeFirst()
+                waiter.timer?.cancel()
+                waiter.promise.succeed(reply)
+            }
+        }
+        return true
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? TLSUserEvent, case .handshakeCompleted = event, let handshake {
+            self.handshake = nil
+            handshake.timer?.cancel()
+            handshake.promise.succeed(())
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if handshake != nil || error is NIOSSLError {
+            fail(SMTPClientError.tlsFailed("\(error)"))
+        } else {
+            fail(error)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        fail(SMTPClientError.connectionClosed)
+        context.fireChannelInactive()
+    }
+}
