@@ -47,6 +47,10 @@ let package = Package(
                 ],
                 swiftSettings: strict),
 
+        .target(name: "DMARC", dependencies: ["DNSCore"], swiftSettings: strict),
+
+        .target(name: "SPF", dependencies: ["DNSCore"], swiftSettings: strict),
+
         // Layer 1: I/O
         .target(name: "DNSResolver",
                 dependencies: [
@@ -111,8 +115,8 @@ let package = Package(
                 swiftSettings: strict),
         .target(name: "CLI",
                 dependencies: [
-                    "MailServer", "Config", "Directory", "DNSCore", "DNSResolver", "Certificates",
-                    "MailQueue", "SMTPProtocol", "DKIM",
+                    "SPF", "MailServer", "Config", "Directory", "DNSCore", "DNSResolver", "Certificates",
+                    "MailQueue", "SMTPProtocol", "DKIM", "SMTPTransport", "MailMessage",
                     .product(name: "ArgumentParser", package: "swift-argument-parser"),
                     .product(name: "Logging", package: "swift-log"),
                     .product(name: "NIOCore", package: "swift-nio"),
@@ -126,10 +130,12 @@ let package = Package(
         .executableTarget(name: "FuzzSMTP", dependencies: ["SMTPProtocol",
                           .product(name: "NIOCore", package: "swift-nio")],
                           path: "Fuzz/FuzzSMTP", exclude: ["corpus"]),
+        .executableTarget(name: "FuzzDMARC", dependencies: ["DMARC"], path: "Fuzz/FuzzDMARC", exclude: ["corpus"]),
         .executableTarget(name: "FuzzDKIM", dependencies: ["DKIM"], path: "Fuzz/FuzzDKIM", exclude: ["corpus"]),
         .executableTarget(name: "FuzzDNS", dependencies: ["DNSCore",
                           .product(name: "NIOCore", package: "swift-nio")],
                           path: "Fuzz/FuzzDNS", exclude: ["corpus"]),
+        .executableTarget(name: "FuzzSPF", dependencies: ["SPF"], path: "Fuzz/FuzzSPF", exclude: ["corpus"]),
 
         // Tests
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
@@ -137,12 +143,25 @@ let package = Package(
         .testTarget(name: "DNSResolverTests", dependencies: ["DNSResolver", "DNSCore",
                     .product(name: "NIOCore", package: "swift-nio"),
                     .product(name: "NIOPosix", package: "swift-nio")]),
+        .testTarget(name: "DMARCTests", dependencies: ["DMARC", "DNSCore", "DNSResolver",
+                    .product(name: "NIOCore", package: "swift-nio"),
+                    .product(name: "NIOPosix", package: "swift-nio")],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "DKIMTests", dependencies: ["DKIM", "DNSCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SPFTests", dependencies: ["SPF", "DNSCore"], exclude: ["Fixtures"]),
         .testTarget(name: "DirectoryTests", dependencies: ["Directory"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "MailQueueTests", dependencies: ["MailQueue", "Delivery",
                     .product(name: "NIOCore", package: "swift-nio"),
                     .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "DeliveryTests", dependencies: [
+                    "Delivery", "MailQueue", "MailMessage", "SMTPTransport", "DNSCore", "DNSResolver",
+                    "MailServer", "Config", "Certificates", "Directory",
+                    .product(name: "NIOCore", package: "swift-nio"),
+                    .product(name: "NIOPosix", package: "swift-nio"),
+                    .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                    .product(name: "Logging", package: "swift-log"),
+                    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         .testTarget(name: "MailServerTests", dependencies: [
                     "MailServer", "Config", "Directory", "Certificates", "MailQueue", "SMTPProtocol",
                     .product(name: "NIOCore", package: "swift-nio"),

@@ -1,12 +1,13 @@
 #!/bin/bash
 # Start `apus serve` as a benchmark peer for ../shared/bench (run-all.sh EXTRA_PEERS, load.sh, ...):
-# a plain foreground process on 127.0.0.1:SMTP_PORT with the local domain bench.test and user bench,
-# so that `bench@src.test -> bench@bench.test` is accepted without AUTH (and delivered to a Maildir).
+# a plain foreground process on 127.0.0.1:SMTP_PORT with the local domain bench.test,
+# so that `bench@src.test -> bench@bench.test` is accepted without AUTH. As the chasquid peer does, every
+# recipient of bench.test is forwarded (catch-all alias) to sink@sink.test, whose MX in the test DNS is
+# the smtp-sink on 127.0.0.1:SINK_PORT; APUS_RELAY=0 makes bench a local user (Maildir) instead.
 #   bench/apus-peer.sh [SMTP_PORT] [SINK_PORT]      -> prints the server's PID; stop with kill -TERM PID
 # Env: APUS_BIN (default: .build-release/release/apus of this package), APUS_ROOT (default
-# /tmp/smtpbench/apus; wiped at each start), APUS_RELAY=1 adds the catch-all alias `*: sink@sink.test`
-# that chasquid's bench config uses (only useful once remote delivery exists: until then such mail
-# stays in the queue), BENCH_DIR (the shared harness, default ../shared/bench).
+# /tmp/smtpbench/apus; wiped at each start), APUS_RELAY (default 1), APUS_LOG_LEVEL (default info:
+# one line per connection and message, as the other peers' mail logs), BENCH_DIR (the shared harness, default ../shared/bench).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 pkg=$(dirname "$here")
@@ -45,14 +46,19 @@ TOML
 openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=apus.bench.test" \
   -keyout "$ROOT/etc/certs/apus.bench.test/privkey.pem" \
   -out "$ROOT/etc/certs/apus.bench.test/fullchain.pem" >/dev/null 2>&1
-"$APUS_BIN" user add bench@bench.test --password x --config "$ROOT/etc" >/dev/null
-[ "${APUS_RELAY:-0}" = 1 ] && echo '*: sink@sink.test' > "$ROOT/etc/domains/bench.test/aliases"
+if [ "${APUS_RELAY:-1}" = 1 ]; then
+  # As the chasquid peer: no users, every recipient of bench.test forwarded to sink.test (MX = the sink).
+  printf '# every recipient goes to the "remote" sink (bench/apus-peer.sh)\n*: sink@sink.test\n' \
+    > "$ROOT/etc/domains/bench.test/aliases"
+else
+  "$APUS_BIN" user add bench@bench.test --password x --config "$ROOT/etc" >/dev/null
+fi
 
 ulimit -n 20000 2>/dev/null || true
 # In the test-DNS mount namespace like the other peers (no lookup leaves the machine).
 inns=()
 [ -x "$BENCH_DIR/peers/dns/inns.sh" ] && inns=("$BENCH_DIR/peers/dns/inns.sh")
-"${inns[@]}" "$APUS_BIN" serve --config "$ROOT/etc" --log-level "${APUS_LOG_LEVEL:-warning}" \
+"${inns[@]}" "$APUS_BIN" serve --config "$ROOT/etc" --log-level "${APUS_LOG_LEVEL:-info}" \
    </dev/null >"$ROOT/apus.log" 2>&1 &
 pid=$!
 echo $pid > "$state/apus.pid"

@@ -16,6 +16,9 @@ public struct ApusCommand: AsyncParsableCommand {
             AuthenticateCommand.self,
             DNSCommand.self,
             DKIMCommand.self,
+            QueueCommand.self,
+            SendCommand.self,
+            SendmailCommand.self,
             AliasCommand.self,
         ]
     )

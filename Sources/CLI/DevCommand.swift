@@ -41,6 +41,7 @@ struct DevCommand: AsyncParsableCommand {
         try fm.createDirectory(atPath: "\(configDir)/domains/\(domain)", withIntermediateDirectories: true)
 
         var config = ApusConfig(hostname: hostname, dataDir: dataDir)
+        config.delivery.holdRemote = true   // "nothing leaves this machine": remote mail stays queued
         config.listen = .init(mx: [ListenAddress(host: "127.0.0.1", port: mxPort)],
                               submission: [ListenAddress(host: "127.0.0.1", port: submissionPort)],
                               submissions: [ListenAddress(host: "127.0.0.1", port: submissionsPort)],

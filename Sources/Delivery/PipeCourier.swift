@@ -7,6 +7,7 @@ import Darwin
 #endif
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// Delivers a message to a `| command` alias (DESIGN.md §3): `/bin/sh -c COMMAND` with the message on stdin and
 /// `SENDER` (empty for `<>`), `RECIPIENT` (the alias) and `ORIGINAL_RECIPIENT` (the RCPT address) in a small
@@ -34,13 +35,21 @@ public struct PipeCourier: Sendable {
     public var shell: String
     let threadPool: NIOThreadPool
 
-    public init(timeout: Duration = .seconds(60), shell: String = "/bin/sh", threadPool: NIOThreadPool = .singleton) {
+    /// Threads that wait for commands: their own, so that slow commands never hold up Maildir writes or scrypt
+    /// on `NIOThreadPool.singleton`. More commands than threads wait their turn.
+    public static let sharedThreadPool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 4)
+        pool.start()
+        return pool
+    }()
+
+    public init(timeout: Duration = .seconds(60), shell: String = "/bin/sh", threadPool: NIOThreadPool = PipeCourier.sharedThreadPool) {
         self.timeout = timeout
         self.shell = shell
         self.threadPool = threadPool
     }
 
-    /// Runs `command` with `message` on stdin. Blocking work happens on the thread pool.
+    /// Runs `command` with `message` on stdin, waiting on a thread of `threadPool`.
     public func deliver(command: String, message: ByteBuffer, sender: String, recipient: String,
                         originalRecipient: String? = nil) async -> Outcome {
         let bytes = Array(message.readableBytesView)
@@ -63,8 +72,8 @@ public struct PipeCourier: Sendable {
 
     static func run(argv: [String], environment: [String], input: [UInt8], timeout: Duration) -> Outcome {
         var stdinPipe: [Int32] = [-1, -1], outPipe: [Int32] = [-1, -1]
-        guard pipe(&stdinPipe) == 0 else { return .temporary("pipe failed: \(errnoText())") }
-        guard pipe(&outPipe) == 0 else {
+        guard makePipe(&stdinPipe) == 0 else { return .temporary("pipe failed: \(errnoText())") }
+        guard makePipe(&outPipe) == 0 else {
             close(stdinPipe[0]); close(stdinPipe[1])
             return .temporary("pipe failed: \(errnoText())")
         }
@@ -80,17 +89,23 @@ public struct PipeCourier: Sendable {
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
         posix_spawnattr_setpgroup(&attributes, 0)
-        // The server ignores SIGPIPE; the command gets the default behaviour back.
+        // The server ignores SIGPIPE, and signal handling (SIGTERM, SIGHUP…) sets others to "ignore"; an ignored
+        // signal stays ignored across exec. The command gets every default and an empty signal mask back.
         var defaults = sigset_t()
         sigemptyset(&defaults)
-        sigaddset(&defaults, SIGPIPE)
+        for signal in 1..<32 where signal != SIGKILL && signal != SIGSTOP { sigaddset(&defaults, Int32(signal)) }
         posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF))
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        posix_spawnattr_setsigmask(&attributes, &mask)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
 
         _ = ignoreSIGPIPE
         var pid: pid_t = 0
-        let status = withCStrings(argv) { args in
-            withCStrings(environment) { env in posix_spawn(&pid, argv[0], &actions, &attributes, args, env) }
+        let status = spawnLock.withLock { _ in
+            withCStrings(argv) { args in
+                withCStrings(environment) { env in posix_spawn(&pid, argv[0], &actions, &attributes, args, env) }
+            }
         }
         close(stdinPipe[0])
         close(outPipe[1])
@@ -178,6 +193,19 @@ public struct PipeCourier: Sendable {
         while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
         return raw
     }
+
+    /// A pipe whose ends are closed on exec: a command started at the same time on another thread must not
+    /// inherit them (it would hold this command's stdin open, and it would never see the end of its input).
+    /// (Swift's Glibc module has no `pipe2`, so the flag is set under `spawnLock`, which every spawn here holds.)
+    static func makePipe(_ fds: inout [Int32]) -> Int32 {
+        spawnLock.withLock { _ in
+            let result = pipe(&fds)
+            if result == 0 { for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) } }
+            return result
+        }
+    }
+
+    static let spawnLock = Mutex(())
 
     static func errnoText() -> String { String(cString: strerror(errno)) }
 

@@ -54,6 +54,7 @@ public actor QueueRunner {
     let jitter: @Sendable () -> Double
     let logger: Logger
     let destinations: DestinationLimiter
+    let pipe: PipeCourier
 
     var due: [String: Date] = [:]
     var running: Set<String> = []
@@ -62,7 +63,9 @@ public actor QueueRunner {
 
     public init(settings: Settings, spool: any Spool, local: LocalDeliveryAgent, remote: any Courier,
                 isLocalDomain: @escaping @Sendable (String) -> Bool, clock: @escaping @Sendable () -> Date = { Date() },
-                jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }, logger: Logger) {
+                jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
+                pipe: PipeCourier = PipeCourier(), logger: Logger) {
+        self.pipe = pipe
         self.settings = settings
         self.spool = spool
         self.local = local
@@ -110,13 +113,13 @@ public actor QueueRunner {
     }
 
     /// Queued messages not known yet become due: all of them at start, else when their `nextAttempt` says.
-    func scan(startup: Bool) async {
+    func scan(startup: Bool, announce: Bool = true) async {
         let items: [QueuedMessage]
         do { items = try await spool.list() } catch {
             logger.error("queue: cannot list: \(error)")
             return
         }
-        if startup, !items.isEmpty { logger.info("queue: \(items.count) message(s) found at start, resuming delivery") }
+        if startup, announce, !items.isEmpty { logger.info("queue: \(items.count) message(s) found at start, resuming delivery") }
         for item in items where !item.isDone && due[item.id] == nil && !running.contains(item.id) {
             due[item.id] = startup ? clock() : (item.nextAttempt ?? clock())
         }
@@ -137,7 +140,8 @@ public actor QueueRunner {
             if name == "all" {
                 let now = clock()
                 for id in due.keys { due[id] = now }
-                await scan(startup: true)
+                await scan(startup: true, announce: false)
+                logger.info("queue: retry of every message requested")
             } else if QueuedMessage.isValidID(name) {
                 due[name] = clock()
             }
@@ -180,18 +184,26 @@ public actor QueueRunner {
         let now = clock()
         var failed: [Int] = []
 
-        // Local recipients first: a Maildir write, no network.
+        // Local recipients first: a `| command` alias (PipeCourier) or a Maildir write, no network.
         for i in meta.recipients.indices where meta.recipients[i].state == .pending {
             let address = meta.recipients[i].address
-            guard isLocalDomain(Self.domain(of: address)) else { continue }
-            let result = await local.deliverOne(meta, body: body, address: address)
+            let result: RecipientResult
+            if let command = meta.recipients[i].command {
+                result = await Self.runPipe(command, pipe: pipe, meta: meta, body: body, index: i)
+                if result.outcome == .sent { logger.notice("delivered id=\(id) to=<\(address)> pipe=\"\(command)\"") }
+            } else if isLocalDomain(Self.domain(of: address)) {
+                result = await local.deliverOne(meta, body: body, address: address)
+            } else {
+                continue
+            }
             apply(result, to: &meta.recipients[i])
             if result.outcome == .permanent { failed.append(i) }
         }
 
         // Remote recipients: one transaction per (domain, envelope sender), domains in parallel.
         let remoteIndices = meta.recipients.indices.filter {
-            meta.recipients[$0].state == .pending && !isLocalDomain(Self.domain(of: meta.recipients[$0].address))
+            meta.recipients[$0].state == .pending && meta.recipients[$0].command == nil
+                && !isLocalDomain(Self.domain(of: meta.recipients[$0].address))
         }
         var held = false
         if !remoteIndices.isEmpty && settings.holdRemote {
@@ -200,7 +212,8 @@ public actor QueueRunner {
             logger.notice("held id=\(id) to=\(to): [delivery] hold_remote is on; the message stays queued")
         } else if !remoteIndices.isEmpty {
             let groups = Dictionary(grouping: remoteIndices) { i in
-                GroupKey(domain: Self.domain(of: meta.recipients[i].address).lowercased(), mailFrom: meta.mailFrom)
+                GroupKey(domain: Self.domain(of: meta.recipients[i].address).lowercased(),
+                         mailFrom: meta.recipients[i].mailFrom ?? meta.mailFrom)
             }
             let snapshot = meta, message = body
             let results = await withTaskGroup(of: [(Int, RecipientResult)].self) { tasks in
@@ -274,6 +287,20 @@ public actor QueueRunner {
         }
     }
 
+    static func runPipe(_ command: String, pipe: PipeCourier, meta: QueuedMessage, body: ByteBuffer, index: Int) async
+        -> RecipientResult {
+        let r = meta.recipients[index]
+        switch await pipe.deliver(command: command, message: body, sender: meta.mailFrom, recipient: r.address,
+                                  originalRecipient: r.original) {
+        case .delivered:
+            return RecipientResult(address: r.address, outcome: .sent, status: "2.0.0", reply: "delivered to command")
+        case .temporary(let why):
+            return RecipientResult(address: r.address, outcome: .temporary, status: "4.3.0", reply: why)
+        case .permanent(let why):
+            return RecipientResult(address: r.address, outcome: .permanent, status: "5.3.0", reply: why)
+        }
+    }
+
     struct GroupKey: Hashable, Sendable {
         var domain: String
         var mailFrom: String
@@ -281,7 +308,9 @@ public actor QueueRunner {
 
     func apply(_ result: RecipientResult, to recipient: inout QueuedMessage.Recipient) {
         recipient.attempts += 1
-        recipient.lastReply = result.reply
+        // Our own reasons get their enhanced status code in front, so a later DSN can report it.
+        let fromServer = result.reply.first.map { $0.isNumber } ?? false
+        recipient.lastReply = fromServer || result.outcome == .sent ? result.reply : "\(result.status) \(result.reply)"
         recipient.remoteMTA = result.remoteMTA
         switch result.outcome {
         case .sent: recipient.state = .sent

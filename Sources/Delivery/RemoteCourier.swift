@@ -27,6 +27,8 @@ public struct RemoteCourier: Courier {
     public let dns: any DNSResolving
     public let tlsLevels: TLSLevelStore
     public let timeouts: SMTPClientTimeouts
+    /// Sessions kept open between messages to one domain.
+    public let pool: SMTPConnectionPool
     let verifyingContext: NIOSSLContext
     let opportunisticContext: NIOSSLContext
     let group: any EventLoopGroup
@@ -38,8 +40,9 @@ public struct RemoteCourier: Courier {
 
     /// - Parameter caFile: PEM file of trusted CAs; empty means the system trust store.
     public init(hostname: String, port: Int = 25, dns: any DNSResolving, tlsLevels: TLSLevelStore, caFile: String = "",
-                timeouts: SMTPClientTimeouts = SMTPClientTimeouts(),
+                timeouts: SMTPClientTimeouts = SMTPClientTimeouts(), pool: SMTPConnectionPool = SMTPConnectionPool(),
                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger) throws {
+        self.pool = pool
         self.hostname = hostname
         self.port = port
         self.dns = dns
@@ -66,6 +69,10 @@ public struct RemoteCourier: Courier {
                         smtputf8: Bool) async -> [RecipientResult] {
         func all(_ outcome: RecipientResult.Outcome, _ status: String, _ reason: String) -> [RecipientResult] {
             recipients.map { RecipientResult(address: $0, outcome: outcome, status: status, reply: reason) }
+        }
+        if let results = await reuse(domain: domain, mailFrom: mailFrom, recipients: recipients, message: message,
+                                     smtputf8: smtputf8) {
+            return results
         }
         let hosts: [String]
         var implicitMX = false
@@ -187,12 +194,63 @@ public struct RemoteCourier: Courier {
                 logger.error("cannot record TLS level of \(domain): \(error)")
             }
             let tls = tlsVersion.map { "\($0) \(level == .tlsVerified ? "verified" : "unverified")" }
-            return .done(try await transaction(connection, ehlo: ehlo, mta: mta, tls: tls, mailFrom: mailFrom,
-                                               recipients: recipients, message: message, smtputf8: smtputf8))
+            do {
+                let results = try await transaction(connection, ehlo: ehlo, mta: mta, tls: tls, mailFrom: mailFrom,
+                                                    recipients: recipients, message: message, smtputf8: smtputf8)
+                await finish(SMTPConnectionPool.Session(connection: connection, ehlo: ehlo, mta: mta, tls: tls, transactions: 1),
+                             domain: domain)
+                return .done(results)
+            } catch {
+                // The server took part in the transaction: its failure defers every recipient not yet done.
+                await connection.close()
+                return .done(recipients.map {
+                    RecipientResult(address: $0, outcome: .temporary, status: "4.4.2", reply: "\(mta): \(error)",
+                                    remoteMTA: mta, tls: tls)
+                })
+            }
         } catch {
             await connection.close()
             return .tryNext("\(error)")
         }
+    }
+
+    /// A parked session to `domain`, reset with RSET, carries this message too. Nil when there is none or
+    /// it turned out to be unusable before MAIL (then the normal path runs).
+    func reuse(domain: String, mailFrom: String, recipients: [String], message: ByteBuffer, smtputf8: Bool) async
+        -> [RecipientResult]? {
+        while var session = await pool.take(domain) {
+            do {
+                let reset = try await session.connection.command("RSET")
+                guard reset.code == 250 else {
+                    await session.connection.quit()
+                    continue
+                }
+            } catch {
+                await session.connection.close()
+                continue
+            }
+            logger.debug("reusing the connection to \(session.mta) for \(domain)")
+            do {
+                let results = try await transaction(session.connection, ehlo: session.ehlo, mta: session.mta, tls: session.tls,
+                                                    mailFrom: mailFrom, recipients: recipients, message: message,
+                                                    smtputf8: smtputf8)
+                session.transactions += 1
+                await finish(session, domain: domain)
+                return results
+            } catch {
+                await session.connection.close()
+                return recipients.map {
+                    RecipientResult(address: $0, outcome: .temporary, status: "4.4.2", reply: "\(session.mta): \(error)",
+                                    remoteMTA: session.mta, tls: session.tls)
+                }
+            }
+        }
+        return nil
+    }
+
+    /// After a transaction: park the session for the next message, or QUIT.
+    func finish(_ session: SMTPConnectionPool.Session, domain: String) async {
+        if !(await pool.park(session, for: domain)) { await session.connection.quit() }
     }
 
     /// MAIL, RCPT…, DATA on an established session (RFC 5321 §3.3), pipelined when offered (RFC 2920).
@@ -272,7 +330,6 @@ public struct RemoteCourier: Courier {
         try await connection.sendMessage(message)
         let final = try await connection.readReply(timeout: t.dataTermination, waitingFor: "the reply after the message")
         for i in accepted { results[i] = result(recipients[i], final) }
-        await connection.quit()
         return results
     }
 }

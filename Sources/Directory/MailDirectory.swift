@@ -89,7 +89,8 @@ public struct MailDirectory: UserStore, Sendable, Equatable {
                 let file = try AliasesFile.parse(try readText(aliasesPath), path: aliasesPath, domain: domain)
                 for alias in file.entries {
                     entry.aliasTable[alias.name] = alias
-                    if alias.name != "*" {
+                    // A name with a suffix separator (`bob+sales`) is only reached exactly.
+                    if alias.name != "*", !alias.name.contains(where: { aliases.suffixSeparators.contains($0) }) {
                         let key = aliases.normalize(localPart: alias.name)
                         if entry.normalizedAliases[key] == nil { entry.normalizedAliases[key] = alias.name }
                     }

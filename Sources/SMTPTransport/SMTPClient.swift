@@ -91,6 +91,7 @@ public enum SMTPClientError: Error, Sendable, CustomStringConvertible {
     case connectFailed(String)
     case timeout(String)
     case connectionClosed
+    case connectionLost(String)
     case tlsFailed(String)
     case protocolViolation(String)
 
@@ -99,6 +100,7 @@ public enum SMTPClientError: Error, Sendable, CustomStringConvertible {
         case .connectFailed(let why): return "connect failed: \(why)"
         case .timeout(let what): return "timeout waiting for \(what)"
         case .connectionClosed: return "connection closed by the server"
+        case .connectionLost(let why): return "connection lost: \(why)"
         case .tlsFailed(let why): return "TLS handshake failed: \(why)"
         case .protocolViolation(let why): return "protocol error: \(why)"
         }
@@ -388,8 +390,10 @@ final class SMTPReplyHandler: ChannelInboundHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if handshake != nil || error is NIOSSLError {
             fail(SMTPClientError.tlsFailed("\(error)"))
-        } else {
+        } else if error is SMTPClientError {
             fail(error)
+        } else {
+            fail(SMTPClientError.connectionLost("\(error)"))
         }
     }
 
