@@ -25,7 +25,7 @@ let package = Package(
     targets: [
         // Layer 0: pure
         .target(name: "SMTPProtocol",
-                dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+                dependencies: ["DNSCore", .product(name: "NIOCore", package: "swift-nio")],
                 swiftSettings: strict),
         .target(name: "MailMessage", dependencies: [], swiftSettings: strict),
         .target(name: "DNSCore",

@@ -1,3 +1,4 @@
+import DNSCore
 import Foundation
 
 /// A cursor over one command's argument text that parses the RFC 5321 §4.1.2 productions.
@@ -149,7 +150,7 @@ struct SMTPGrammar {
         }
         guard !display.isEmpty else { throw .c501BadAddress("Missing domain") }
         guard labelLength > 0, !lastWasHyphen else { throw .c501BadAddress("Malformed domain \(display)") }
-        guard let ascii = IDNA.toASCII(display) else { throw .c501BadAddress("Invalid internationalized domain \(display)") }
+        guard let ascii = IDNA.domainToASCII(display) else { throw .c501BadAddress("Invalid internationalized domain \(display)") }
         guard ascii.utf8.count <= Self.maxDomainOctets else { throw .c501BadAddress("Domain longer than 255 octets") }
         return .name(ascii: ascii, display: display)
     }
