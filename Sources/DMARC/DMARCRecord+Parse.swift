@@ -49,7 +49,7 @@ extension DMARCRecord {
         guard segments.count >= 2, Self.afterVersion(segments[0])?.isEmpty == true else { throw .missingSeparatorAfterVersion }
 
         self.init(policy: .none)
-        var seen = Set<String>()
+        var seen: Set<String> = ["v"]
         var policy: DMARCPolicy?
         var policyProblem: DMARCRecordError?      // an invalid p/sp, forgiven when rua is valid
         for (index, segment) in segments.enumerated().dropFirst() {

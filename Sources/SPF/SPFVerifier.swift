@@ -79,8 +79,8 @@ public struct SPFVerifier: Sendable {
         var voids = 0
     }
 
-    /// The result of one record's evaluation.
-    struct Outcome {
+    /// The result of one record's evaluation (an `Error` only so it can travel in a `Result`).
+    struct Outcome: Error {
         var result: SPFResult
         var explanation: String?
         var mechanism: String?

@@ -1,5 +1,6 @@
 import DNSCore
 import Foundation
+import Testing
 
 /// Test data under `Fixtures/`: the shared DMARC conformance vectors and the Public Suffix List's own test
 /// file (licences in Fixtures/LICENSES.md).

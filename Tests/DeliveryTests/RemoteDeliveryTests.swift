@@ -281,12 +281,9 @@ import Testing
                                                                      "--host-record=mx.sink.test,127.0.0.9"])
         defer { dnsmasq.stop() }
         let port = try await TLSDeliveryTests.freePort(ip: "127.0.0.9")
-        let dump = NSTemporaryDirectory() + "apus-sink-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: dump, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dump) }
         let sink = Process()
         sink.executableURL = URL(fileURLWithPath: Self.binary)
-        sink.arguments = ["-u", "nobody", "-R", dump, "-d", "%M.", "127.0.0.9:\(port)", "10"]
+        sink.arguments = ["-u", "nobody", "127.0.0.9:\(port)", "10"]
         try sink.run()
         defer { kill(sink.processIdentifier, SIGTERM); sink.waitUntilExit() }
         let harness = try DeliveryHarness(dns: resolver, port: port)
