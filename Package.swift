@@ -103,7 +103,7 @@ let package = Package(
         .target(name: "MailServer",
                 dependencies: [
                     "SMTPProtocol", "SMTPTransport", "MailMessage", "MailQueue", "Delivery",
-                    "Directory", "Config", "Certificates", "DNSCore", "DNSResolver",
+                    "Directory", "Config", "Certificates", "DKIM", "DNSCore", "DNSResolver",
                     .product(name: "NIOCore", package: "swift-nio"),
                     .product(name: "NIOPosix", package: "swift-nio"),
                     .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -163,7 +163,7 @@ let package = Package(
                     .product(name: "Logging", package: "swift-log"),
                     .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         .testTarget(name: "MailServerTests", dependencies: [
-                    "MailServer", "Config", "Directory", "Certificates", "MailQueue", "SMTPProtocol",
+                    "MailServer", "Config", "Directory", "Certificates", "MailQueue", "SMTPProtocol", "DKIM",
                     .product(name: "NIOCore", package: "swift-nio"),
                     .product(name: "NIOPosix", package: "swift-nio"),
                     .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -27,6 +27,7 @@ public final class MailServer: Service, Sendable {
     let connections: ConnectionLimiter
     let group: any EventLoopGroup
     let logger: Logger
+    let signer: OutboundSigner
     let wakeups: AsyncStream<String>
     let wake: AsyncStream<String>.Continuation
     /// Addresses actually bound (port 0 resolved), filled when `run` starts listening.
@@ -62,6 +63,7 @@ public final class MailServer: Service, Sendable {
                                              maxPerAddress: config.limits.maxConnectionsPerIP)
         self.group = group
         self.logger = logger
+        self.signer = OutboundSigner(configDirectory: configDirectory, logger: logger)
         (self.wakeups, self.wake) = AsyncStream.makeStream(of: String.self)
     }
 
@@ -75,7 +77,8 @@ public final class MailServer: Service, Sendable {
                                               suffixSeparators: config.aliases.suffixSeparators)
             directory.replace(try MailDirectory.load(configDirectory: configDirectory, aliases: aliasSettings))
             try tls.reload()
-            logger.info("reloaded users and certificates from \(configDirectory)")
+            signer.reload()
+            logger.info("reloaded users, aliases, DKIM keys and certificates from \(configDirectory)")
         } catch {
             logger.error("reload failed, keeping the previous state: \(error)")
         }
@@ -137,7 +140,7 @@ public final class MailServer: Service, Sendable {
         let policy = ServerPolicy(directory: directory, config: config)
         let wake = self.wake
         let delegate = ServerDelegate(config: config, directory: directory, policy: policy, spool: spool,
-                                      delivered: { wake.yield($0) }, logger: logger)
+                                      signer: signer, delivered: { wake.yield($0) }, logger: logger)
         let tls = self.tls, connections = self.connections, logger = self.logger, hostname = config.hostname
         var bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 512)

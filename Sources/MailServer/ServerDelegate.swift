@@ -19,9 +19,11 @@ final class ServerDelegate: SMTPServerDelegate {
     let hashing = WorkLimiter(limit: 2)
     let delivered: @Sendable (String) -> Void
     let logger: Logger
+    let signer: OutboundSigner
 
     init(config: ApusConfig, directory: DirectoryHolder, policy: ServerPolicy, spool: any Spool,
-         delivered: @escaping @Sendable (String) -> Void, logger: Logger) {
+         signer: OutboundSigner, delivered: @escaping @Sendable (String) -> Void, logger: Logger) {
+        self.signer = signer
         self.config = config
         self.directory = directory
         self.policy = policy
@@ -68,7 +70,10 @@ final class ServerDelegate: SMTPServerDelegate {
         var full = ByteBuffer()
         full.reserveCapacity(received.utf8.count + message.readableBytes)
         full.writeString(received)
-        var body = message
+        // Submitted mail from our domains is DKIM-signed; mail arriving on port 25 is not touched.
+        var body = envelope.authenticatedUser != nil
+            ? await signer.sign(message, isLocalDomain: { [directory] in directory.current.isLocalDomain($0) })
+            : message
         full.writeBuffer(&body)
         let mailFrom = envelope.mailFrom.mailbox.map { "\($0.encodedLocalPart)@\($0.domain.lookupKey)" } ?? ""
         let meta = QueuedMessage(id: id, mailFrom: mailFrom, recipients: recipients, receivedAt: Date(),

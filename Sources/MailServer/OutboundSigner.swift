@@ -1,0 +1,70 @@
+import DKIM
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// DKIM-signs mail that our users submit (DESIGN.md §4): when the From header's domain is local and
+/// has keys under `domains/<domain>/dkim/`, every key signs (relaxed/relaxed). Keys are read once and
+/// cached; `reload()` forgets them (SIGHUP). Forwarded mail is never signed here: only authenticated
+/// submissions reach this code.
+final class OutboundSigner: Sendable {
+    let configDirectory: String
+    let logger: Logger
+    private let keys = NIOLockedValueBox<[String: [DKIMSigningKey]]>([:])
+
+    init(configDirectory: String, logger: Logger) {
+        self.configDirectory = configDirectory
+        self.logger = logger
+    }
+
+    func reload() { keys.withLockedValue { $0.removeAll() } }
+
+    func keys(for domain: String) -> [DKIMSigningKey] {
+        if let cached = keys.withLockedValue({ $0[domain] }) { return cached }
+        let loaded: [DKIMSigningKey]
+        do {
+            loaded = try DKIMKeyStore.load(configDirectory: configDirectory, domain: domain)
+        } catch {
+            logger.error("DKIM keys of \(domain) not usable, mail is sent unsigned: \(error)")
+            loaded = []
+        }
+        keys.withLockedValue { $0[domain] = loaded }
+        return loaded
+    }
+
+    /// The message with DKIM-Signature fields prepended, or unchanged when the From domain is not
+    /// ours or has no key. Runs the signature on NIO's thread pool (RSA is slow in debug builds).
+    func sign(_ message: ByteBuffer, isLocalDomain: (String) -> Bool) async -> ByteBuffer {
+        let bytes = Array(message.readableBytesView)
+        guard let domain = Self.fromDomain(bytes), isLocalDomain(domain) else { return message }
+        let domainKeys = keys(for: domain)
+        guard !domainKeys.isEmpty else { return message }
+        do {
+            let signed = try await NIOThreadPool.singleton.runIfActive {
+                try DKIMSigner(timestamp: Int64(Date().timeIntervalSince1970)).sign(message: bytes, keys: domainKeys)
+            }
+            return ByteBuffer(bytes: signed)
+        } catch {
+            logger.error("DKIM signing for \(domain) failed, sending unsigned: \(error)")
+            return message
+        }
+    }
+
+    /// The domain of the (first) address in the From header, lowercased; nil when there is none.
+    static func fromDomain(_ bytes: [UInt8]) -> String? {
+        guard let message = try? DKIMMessage(bytes),
+              let from = message.headers.first(where: { $0.hasName("From") }) else { return nil }
+        let value = String(decoding: from.valueBytes, as: UTF8.self)
+        // `Name <local@domain>` or `local@domain`: take the address inside the last <…> if any.
+        var address = Substring(value)
+        if let open = value.lastIndex(of: "<"), let close = value[open...].firstIndex(of: ">") {
+            address = value[value.index(after: open)..<close]
+        }
+        guard let at = address.lastIndex(of: "@") else { return nil }
+        let domain = address[address.index(after: at)...]
+            .prefix { !" \t\r\n>,;()".contains($0) }
+        return domain.isEmpty ? nil : domain.lowercased()
+    }
+}
