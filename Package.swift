@@ -83,6 +83,7 @@ let package = Package(
                 dependencies: [
                     "MailQueue", "Directory", "SMTPProtocol", "SMTPTransport", "DNSCore", "MailMessage",
                     .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                    .product(name: "NIOHTTP1", package: "swift-nio"),
                     .product(name: "NIOCore", package: "swift-nio"),
                     .product(name: "NIOPosix", package: "swift-nio"),
                     .product(name: "Logging", package: "swift-log"),
@@ -160,6 +161,8 @@ let package = Package(
                     .product(name: "NIOCore", package: "swift-nio"),
                     .product(name: "NIOPosix", package: "swift-nio"),
                     .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                    .product(name: "NIOHTTP1", package: "swift-nio"),
+                    .product(name: "NIOSSL", package: "swift-nio-ssl"),
                     .product(name: "Logging", package: "swift-log"),
                     .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         .testTarget(name: "MailServerTests", dependencies: [

@@ -12,10 +12,12 @@ public struct ApusCommand: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self,
             DevCommand.self,
+            InitCommand.self,
             UserCommand.self,
             AuthenticateCommand.self,
             DNSCommand.self,
             DKIMCommand.self,
+            SPFCommand.self,
             QueueCommand.self,
             SendCommand.self,
             SendmailCommand.self,

@@ -59,7 +59,7 @@ struct DKIMCommand: AsyncParsableCommand {
             } catch {
                 throw DKIMCommand.fail("\(error)")
             }
-            print(key.zoneFileLine())
+            print(ZoneRecord.dkim(key).zoneLine)
         }
     }
 
@@ -81,7 +81,7 @@ struct DKIMCommand: AsyncParsableCommand {
                 let dir = DKIMKeyStore.directory(configDirectory: options.configDirectory, domain: domain)
                 throw DKIMCommand.fail("no keys in \(dir); create one with `apus dkim keygen \(domain)`")
             }
-            for key in keys { print(key.zoneFileLine()) }
+            for key in keys { print(ZoneRecord.dkim(key).zoneLine) }
         }
     }
 

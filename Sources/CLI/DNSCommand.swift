@@ -8,7 +8,7 @@ struct DNSCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dns",
         abstract: "Query DNS with Apus's own resolver.",
-        subcommands: [DNSLookupCommand.self, DNSBenchCommand.self]
+        subcommands: [DNSLookupCommand.self, DNSRecordsCommand.self, DNSBenchCommand.self]
     )
 }
 

@@ -23,7 +23,9 @@ struct QueueCommand: AsyncParsableCommand {
     static func triggerRetry(_ config: ApusConfig, name: String) throws {
         let dir = "\(config.dataDir)/state/retry"
         try DurableFile.makeDirectories(dir)
-        FileManager.default.createFile(atPath: "\(dir)/\(name)", contents: Data())
+        guard FileManager.default.createFile(atPath: "\(dir)/\(name)", contents: Data()) else {
+            throw CLIError("cannot create \(dir)/\(name)")
+        }
     }
 
     static func age(_ date: Date) -> String {

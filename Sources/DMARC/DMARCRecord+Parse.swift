@@ -43,10 +43,18 @@ extension DMARCRecord {
 
     /// Parses a record (the TXT record's strings already joined).
     public init(parsing text: String) throws(DMARCRecordError) {
+        try self.init(parsing: text, requirePolicy: true)
+    }
+
+    /// `requirePolicy: false` is for the report-authorization records of RFC 7489 §7.1, which need
+    /// neither `p` nor the `;` after the version (`v=DMARC1` alone is the usual form).
+    init(parsing text: String, requirePolicy: Bool) throws(DMARCRecordError) {
         guard Self.isDMARCRecord(text) else { throw .notDMARC }
         guard text.utf8.count <= DMARCLimits.maxRecordLength else { throw .tooLong(text.utf8.count) }
         let segments = Substring(text).splitScalars(";").map { $0.trimmingWSP() }
-        guard segments.count >= 2, Self.afterVersion(segments[0])?.isEmpty == true else { throw .missingSeparatorAfterVersion }
+        guard segments.count >= 2 || !requirePolicy, Self.afterVersion(segments[0])?.isEmpty == true else {
+            throw .missingSeparatorAfterVersion
+        }
 
         self.init(policy: .none)
         var seen: Set<String> = ["v"]
@@ -119,6 +127,7 @@ extension DMARCRecord {
             self.policy = policy
             return
         }
+        if !requirePolicy, policyProblem == nil { return }
         // §6.6.3 step 6: without a valid p (or with an invalid sp), a record whose rua holds a valid URI is
         // treated as p=none; otherwise no DMARC processing applies.
         guard !aggregateReportURIs.isEmpty else { throw policyProblem ?? .missingPolicy }

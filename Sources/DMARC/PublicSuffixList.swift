@@ -40,12 +40,12 @@ public struct PublicSuffixList: Sendable {
     public init(parsing text: String, sections: Sections = .icannAndPrivate) {
         var inPrivate = false
         for rawLine in text.split(whereSeparator: \.isNewline) {
-            let line = rawLine.prefix { $0 != " " && $0 != "\t" }
-            if line.hasPrefix("//") {
-                if line.contains("===BEGIN PRIVATE DOMAINS===") { inPrivate = true }
-                if line.contains("===END PRIVATE DOMAINS===") { inPrivate = false }
+            if rawLine.hasPrefix("//") {
+                if rawLine.contains("===BEGIN PRIVATE DOMAINS===") { inPrivate = true }
+                if rawLine.contains("===END PRIVATE DOMAINS===") { inPrivate = false }
                 continue
             }
+            let line = rawLine.prefix { $0 != " " && $0 != "\t" }
             if line.isEmpty || (inPrivate && sections == .icannOnly) { continue }
             if line.hasPrefix("!") {
                 if let name = Self.normalized(String(line.dropFirst())) { exceptions.insert(name.joined(separator: ".")) }
@@ -57,14 +57,18 @@ public struct PublicSuffixList: Sendable {
         }
     }
 
-    /// A domain as lowercase A-labels, or nil when it is not a valid name: empty, the root, an empty label
-    /// (`.com`, `a..b`), a label over 63 octets, a name over 255, a label that holds a dot or is not valid
-    /// IDNA. One final dot is allowed.
+    /// A domain as lowercase A-labels, or nil when it is not a valid domain name: empty, the root, an empty
+    /// label (`.com`, `a..b`), a label over 63 octets, a name over 255, a U-label that is not valid IDNA, or
+    /// a label with anything but letters, digits, `-` and `_` once in A-label form (mail domains are host
+    /// names, RFC 5321 §4.1.2; `_` is allowed for names such as `_dmarc`). One final dot is allowed.
     public static func normalized(_ domain: String) -> [String]? {
         guard let name = try? DNSName(domain), !name.labels.isEmpty else { return nil }
         var labels: [String] = []
         for label in name.labels {
-            guard !label.contains(UInt8(ascii: ".")) else { return nil }
+            guard label.allSatisfy({ byte in
+                (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+                    || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+            }) else { return nil }
             labels.append(String(decoding: label.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }, as: UTF8.self))
         }
         return labels

@@ -29,6 +29,8 @@ public struct RemoteCourier: Courier {
     public let timeouts: SMTPClientTimeouts
     /// Sessions kept open between messages to one domain.
     public let pool: SMTPConnectionPool
+    /// MTA-STS (RFC 8461) policies; nil turns MTA-STS off.
+    public let mtaSTS: MTASTSPolicyStore?
     let verifyingContext: NIOSSLContext
     let opportunisticContext: NIOSSLContext
     let group: any EventLoopGroup
@@ -41,8 +43,10 @@ public struct RemoteCourier: Courier {
     /// - Parameter caFile: PEM file of trusted CAs; empty means the system trust store.
     public init(hostname: String, port: Int = 25, dns: any DNSResolving, tlsLevels: TLSLevelStore, caFile: String = "",
                 timeouts: SMTPClientTimeouts = SMTPClientTimeouts(), pool: SMTPConnectionPool = SMTPConnectionPool(),
+                mtaSTS: MTASTSPolicyStore? = nil,
                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger) throws {
         self.pool = pool
+        self.mtaSTS = mtaSTS
         self.hostname = hostname
         self.port = port
         self.dns = dns
@@ -74,7 +78,7 @@ public struct RemoteCourier: Courier {
                                      smtputf8: smtputf8) {
             return results
         }
-        let hosts: [String]
+        var hosts: [String]
         var implicitMX = false
         switch await dns.mx(domain) {
         case .success(let records):
@@ -92,7 +96,22 @@ public struct RemoteCourier: Courier {
             return all(.temporary, "4.4.3", "MX lookup for \(domain) failed: \(failure)")
         }
 
-        let required = await tlsLevels.level(for: domain)
+        var required = await tlsLevels.level(for: domain)
+        var requirement = "\(domain) was seen with \(required.rawValue) before"
+        // RFC 8461 §4: under an enforced MTA-STS policy only matching MX hosts, and only over verified TLS.
+        if let policy = await mtaSTS?.policy(for: domain) {
+            let allowed = hosts.filter(policy.matches)
+            if policy.mode == .enforce {
+                guard !allowed.isEmpty else {
+                    return all(.temporary, "4.7.5", "no MX host of \(domain) matches its MTA-STS policy (mx: \(policy.mx.joined(separator: ", ")))")
+                }
+                hosts = allowed
+                required = .tlsVerified
+                requirement = "\(domain) has an MTA-STS policy in enforce mode"
+            } else if allowed.count < hosts.count {
+                logger.notice("MTA-STS testing mode: \(domain) MX hosts outside the policy: \(hosts.filter { !policy.matches($0) })")
+            }
+        }
         var lastError = "no mail server of \(domain) could be reached"
         var anyAddress = false, temporaryDNS = false
         for host in hosts.prefix(Self.maxHosts) {
@@ -107,7 +126,8 @@ public struct RemoteCourier: Courier {
                 continue
             }
             for ip in ips.prefix(Self.maxAddressesPerHost) {
-                switch await attempt(domain: domain, host: host, ip: ip.description, required: required, verify: true,
+                switch await attempt(domain: domain, host: host, ip: ip.description, required: required,
+                                     requirement: requirement, verify: true,
                                      mailFrom: mailFrom, recipients: recipients, message: message, smtputf8: smtputf8) {
                 case .done(let results):
                     return results
@@ -128,7 +148,8 @@ public struct RemoteCourier: Courier {
         case tryNext(String)
     }
 
-    func attempt(domain: String, host: String, ip: String, required: TLSLevel, verify: Bool, mailFrom: String,
+    func attempt(domain: String, host: String, ip: String, required: TLSLevel, requirement: String, verify: Bool,
+                 mailFrom: String,
                  recipients: [String], message: ByteBuffer, smtputf8: Bool) async -> Attempt {
         let mta = "\(host) [\(ip)]"
         let connection: SMTPClientConnection
@@ -169,7 +190,8 @@ public struct RemoteCourier: Courier {
                         await connection.close()
                         if verify && required < .tlsVerified {
                             logger.info("TLS with \(mta) not verified (\(error)); trying again without verification")
-                            return await attempt(domain: domain, host: host, ip: ip, required: required, verify: false,
+                            return await attempt(domain: domain, host: host, ip: ip, required: required,
+                                                 requirement: requirement, verify: false,
                                                  mailFrom: mailFrom, recipients: recipients, message: message,
                                                  smtputf8: smtputf8)
                         }
@@ -187,8 +209,7 @@ public struct RemoteCourier: Courier {
             }
             guard level >= required else {
                 await connection.quit()
-                return .tryNext("\(domain) was seen with \(required.rawValue) before but \(mta) offers only \(level.rawValue): "
-                                + "not sending (downgrade protection)")
+                return .tryNext("\(requirement) but \(mta) offers only \(level.rawValue): not sending (downgrade protection)")
             }
             do { try await tlsLevels.raise(domain, to: level) } catch {
                 logger.error("cannot record TLS level of \(domain): \(error)")

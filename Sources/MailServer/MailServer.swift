@@ -47,10 +47,12 @@ public final class MailServer: Service, Sendable {
         self.delivery = LocalDeliveryAgent(spool: spool, mailRoot: "\(config.dataDir)/mail", hostname: config.hostname,
                                            isLocalDomain: { dirHolder.current.isLocalDomain($0) }, logger: logger)
         let dnsServers = config.dns.servers.map { DNSServerAddress(host: $0.host, port: $0.port) }
-        let courier = try RemoteCourier(hostname: config.hostname, port: config.delivery.smtpPort,
-                                        dns: DNSResolver(servers: dnsServers, logger: logger),
+        let resolver = DNSResolver(servers: dnsServers, logger: logger)
+        let mtaSTS = try MTASTSPolicyStore(dns: resolver, cacheDirectory: "\(config.dataDir)/state/mta-sts",
+                                           caFile: config.delivery.caFile, group: group, logger: logger)
+        let courier = try RemoteCourier(hostname: config.hostname, port: config.delivery.smtpPort, dns: resolver,
                                         tlsLevels: TLSLevelStore(path: "\(config.dataDir)/state/tls-levels.json"),
-                                        caFile: config.delivery.caFile, group: group, logger: logger)
+                                        caFile: config.delivery.caFile, mtaSTS: mtaSTS, group: group, logger: logger)
         let triggers = "\(config.dataDir)/state/retry"
         try DurableFile.makeDirectories(triggers)
         self.runner = QueueRunner(

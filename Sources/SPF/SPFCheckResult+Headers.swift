@@ -24,7 +24,7 @@ extension SPFCheckResult {
             ("envelope-from", sender),
             ("helo", helo),
         ]
-        if let problem { pairs.append(("problem", problem)) }
+        if let problem, result == .permerror || result == .temperror { pairs.append(("problem", problem)) }
         if let mechanism { pairs.append(("mechanism", mechanism)) }
         pairs.append(("receiver", receiver))
         pairs.append(("identity", identity.rawValue))

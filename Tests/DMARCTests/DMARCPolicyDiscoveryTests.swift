@@ -82,4 +82,29 @@ struct DMARCPolicyDiscoveryTests {
     func cases(_ name: String, _ dns: StaticResolver, _ from: String, _ expected: DMARCDiscoveryResult) async {
         #expect(await discovery.discover(fromDomain: from, resolver: dns) == expected, "\(name)")
     }
+
+    @Test(arguments: Fixtures.externalReports.cases)
+    func externalReportConformance(_ c: Fixtures.ExternalCase) async {
+        let dns = Fixtures.resolver(zone: Fixtures.externalReports.zone, temperror: Fixtures.externalReports.temperror)
+        let result = await discovery.externalReportAuthorization(forDomain: c.domain, destination: c.ext_domain,
+                                                                 resolver: dns)
+        #expect(result.accepts == c.accepts)
+        switch (result, c.status) {
+        case (.accepted, "none"), (.notAccepted, "none"), (.temperror, "temperror"), (.permerror, "permerror"): break
+        default: Issue.record("got \(result), expected \(c.status)")
+        }
+    }
+
+    @Test func externalReportRecordNeedsNoPolicyButMustParse() async {
+        var dns = StaticResolver()
+        dns.addTXT("example.com._report._dmarc.reports.example", "v=DMARC1; rua=mailto:x@reports.example")
+        dns.addTXT("example.org._report._dmarc.reports.example", "v=DMARC1 junk")
+        #expect(await discovery.externalReportAuthorization(forDomain: "EXAMPLE.com", destination: "reports.example",
+                                                            resolver: dns) == .accepted)
+        #expect(await discovery.externalReportAuthorization(forDomain: "example.org", destination: "reports.example",
+                                                            resolver: dns) == .permerror(.missingSeparatorAfterVersion))
+        #expect(await discovery.externalReportAuthorization(forDomain: "a..b", destination: "reports.example",
+                                                            resolver: dns) == .notAccepted)
+        #expect(throws: DMARCRecordError.missingSeparatorAfterVersion) { try DMARCRecord(parsing: "v=DMARC1") }
+    }
 }

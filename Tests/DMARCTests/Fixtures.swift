@@ -50,6 +50,18 @@ enum Fixtures {
     }
     static let discovery = decode(DiscoveryFile.self, "policy-discovery.json")
 
+    struct ExternalFile: Decodable {
+        struct Wrapper: Decodable { var external_report_verification: ExternalFile }
+        var zone: [String: [String]]
+        var temperror: [String]
+        var cases: [ExternalCase]
+    }
+    struct ExternalCase: Decodable, Sendable, CustomTestStringConvertible {
+        var domain: String, ext_domain: String, accepts: Bool, status: String
+        var testDescription: String { "\(domain) at \(ext_domain)" }
+    }
+    static let externalReports = decode(ExternalFile.Wrapper.self, "policy-discovery.json").external_report_verification
+
     struct EvaluationFile: Decodable {
         var zone: [String: [String]]
         var temperror: [String]

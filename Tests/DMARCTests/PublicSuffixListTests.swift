@@ -1,4 +1,4 @@
-import DMARC
+@testable import DMARC
 import Testing
 
 struct PublicSuffixListTests {
@@ -25,7 +25,7 @@ struct PublicSuffixListTests {
         ("co.uk", "co.uk", "co.uk"),
         ("example.test", "test", "example.test"),          // unlisted TLD: implicit "*" rule
         ("mx.example.test", "test", "example.test"),
-        ("a.b.c.ck", "b.c.ck", "a.b.c.ck"),               // *.ck
+        ("a.b.c.ck", "c.ck", "b.c.ck"),                   // *.ck
         ("c.ck", "c.ck", "c.ck"),
         ("www.ck", "ck", "www.ck"),                        // !www.ck
         ("mail.www.ck", "ck", "www.ck"),
@@ -35,6 +35,8 @@ struct PublicSuffixListTests {
         ("", nil, nil),
         (".com", nil, nil),
         ("a..com", nil, nil),
+        ("a b.com", nil, nil),
+        ("a\\.b.com", nil, nil),                         // an escaped dot inside a label
         (String(repeating: "a", count: 64) + ".com", nil, nil),
     ]
 
@@ -61,5 +63,25 @@ struct PublicSuffixListTests {
         #expect(list.organizationalDomain(of: "a.b.co.uk") == "b.co.uk")
         #expect(list.organizationalDomain(of: "a.xn--55qx5d.cn") == "a.xn--55qx5d.cn")
         #expect(list.registrableDomain(of: "co.uk") == nil)
+    }
+}
+
+
+struct PublicSuffixListBundleTests {
+    /// Every rule line of the bundled list becomes a rule: none is lost to IDNA conversion or validation.
+    @Test func noRuleDropped() {
+        let lines = PublicSuffixList.bundledText.split(whereSeparator: \.isNewline)
+            .map { $0.prefix { $0 != " " && $0 != "\t" } }
+            .filter { !$0.isEmpty && !$0.hasPrefix("//") }
+        let list = PublicSuffixList.bundled
+        let dropped = lines.filter { line in
+            guard let name = PublicSuffixList.normalized(String(line.drop { $0 == "!" || $0 == "*" || $0 == "." }))
+            else { return true }
+            let key = name.joined(separator: ".")
+            return !(list.rules.contains(key) || list.wildcards.contains(key) || list.exceptions.contains(key))
+        }
+        #expect(dropped.isEmpty, "\(dropped.prefix(20))")
+        #expect(lines.count > 9000)
+        #expect(list.rules.count + list.wildcards.count + list.exceptions.count == Set(lines).count)
     }
 }

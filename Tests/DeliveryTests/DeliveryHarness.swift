@@ -28,13 +28,19 @@ final class DeliveryHarness: Sendable {
 
     init(dns: any DNSResolving, port: Int, caFile: String = "",
          schedule: RetrySchedule = RetrySchedule(delays: [.milliseconds(300)], giveUpAfter: .seconds(3600)),
-         timeouts: SMTPClientTimeouts = .all(.seconds(3)), reuseConnections: Bool = true) throws {
+         timeouts: SMTPClientTimeouts = .all(.seconds(3)), reuseConnections: Bool = true, mtaSTSPort: Int? = nil) throws {
         root = NSTemporaryDirectory() + "apus-delivery-" + UUID().uuidString
         spool = try FileSpool(directory: root + "/queue")
         tlsLevels = TLSLevelStore(path: root + "/state/tls-levels.json")
+        let stsCache = root + "/state/mta-sts"
+        let mtaSTS = try mtaSTSPort.map {
+            try MTASTSPolicyStore(dns: dns, cacheDirectory: stsCache, caFile: caFile, port: $0, timeout: .seconds(3),
+                                  logger: Self.logger)
+        }
         courier = try RemoteCourier(hostname: "mx.local.test", port: port, dns: dns, tlsLevels: tlsLevels,
                                     caFile: caFile, timeouts: timeouts,
                                     pool: SMTPConnectionPool(maxIdle: reuseConnections ? .seconds(5) : .zero),
+                                    mtaSTS: mtaSTS,
                                     logger: Self.logger)
         let local = LocalDeliveryAgent(spool: spool, mailRoot: root + "/mail", hostname: "mx.local.test",
                                        isLocalDomain: { $0 == "local.test" }, logger: Self.logger)

@@ -285,7 +285,8 @@ import Testing
         sink.executableURL = URL(fileURLWithPath: Self.binary)
         sink.arguments = ["-u", "nobody", "127.0.0.9:\(port)", "10"]
         try sink.run()
-        defer { kill(sink.processIdentifier, SIGTERM); sink.waitUntilExit() }
+        // SIGKILL: a child of the test runner inherits its blocked signals, SIGTERM would not reach it.
+        defer { kill(sink.processIdentifier, SIGKILL); sink.waitUntilExit() }
         let harness = try DeliveryHarness(dns: resolver, port: port)
         var results: [RecipientResult] = []
         for _ in 0..<50 {   // until smtp-sink listens

@@ -20,16 +20,18 @@ import Testing
         let group: ServiceGroup
         let task: Task<Void, any Error>
         let server: MailServer
-        var caFile: String { root + "/config/certs/mx.tls.test/fullchain.pem" }
+        let domain: String
+        var caFile: String { root + "/config/certs/mx.\(domain)/fullchain.pem" }
 
-        init(ip: String, port: Int, dns: String) async throws {
+        init(ip: String, port: Int, dns: String, domain: String = "tls.test") async throws {
+            self.domain = domain
             root = NSTemporaryDirectory() + "apus-peer-" + UUID().uuidString
             let configDir = root + "/config"
-            try FileManager.default.createDirectory(atPath: configDir + "/domains/tls.test", withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: configDir + "/domains/\(domain)", withIntermediateDirectories: true)
             try "bob \(try PasswordHash.make(password: "x", logN: 10))\n"
-                .write(toFile: configDir + "/domains/tls.test/users", atomically: true, encoding: .utf8)
-            try SelfSignedCertificate.write(hostname: "mx.tls.test", certsDirectory: configDir + "/certs")
-            var config = ApusConfig(hostname: "mx.tls.test", dataDir: root + "/data")
+                .write(toFile: configDir + "/domains/\(domain)/users", atomically: true, encoding: .utf8)
+            try SelfSignedCertificate.write(hostname: "mx.\(domain)", certsDirectory: configDir + "/certs")
+            var config = ApusConfig(hostname: "mx.\(domain)", dataDir: root + "/data")
             config.listen = .init(mx: [ListenAddress(host: ip, port: port)], submission: [], submissions: [], admin: [])
             config.dns.servers = [try ListenAddress.parse(dns, defaultPort: 53)]
             config.delivery.holdRemote = true
@@ -43,7 +45,7 @@ import Testing
         }
 
         func mailbox(_ user: String) -> [String] {
-            let dir = root + "/data/mail/tls.test/\(user)/new"
+            let dir = root + "/data/mail/\(domain)/\(user)/new"
             return ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted()
                 .compactMap { try? String(contentsOfFile: "\(dir)/\($0)", encoding: .utf8) }
         }
