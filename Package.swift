@@ -104,7 +104,7 @@ let package = Package(
         .target(name: "MailServer",
                 dependencies: [
                     "SMTPProtocol", "SMTPTransport", "MailMessage", "MailQueue", "Delivery",
-                    "Directory", "Config", "Certificates", "DKIM", "DNSCore", "DNSResolver",
+                    "Directory", "Config", "Certificates", "DKIM", "DNSCore", "DNSResolver", "SPF",
                     .product(name: "NIOCore", package: "swift-nio"),
                     .product(name: "NIOPosix", package: "swift-nio"),
                     .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -152,6 +152,8 @@ let package = Package(
         .testTarget(name: "SPFTests", dependencies: ["SPF", "DNSCore"], exclude: ["Fixtures"]),
         .testTarget(name: "DirectoryTests", dependencies: ["Directory"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
+        .testTarget(name: "CLITests", dependencies: ["CLI", "Config", "DKIM", "DNSCore", "Directory",
+                    .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "MailQueueTests", dependencies: ["MailQueue", "Delivery",
                     .product(name: "NIOCore", package: "swift-nio"),
                     .product(name: "Logging", package: "swift-log")]),

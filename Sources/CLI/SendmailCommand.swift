@@ -22,12 +22,20 @@ struct SendmailCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var options: ConfigOptions
-    @Option(name: .customShort("f"), help: "Envelope sender (default: the user running the command @ hostname).")
+    @Option(name: .customShort("f", allowingJoined: true),
+            help: "Envelope sender (default: the user running the command @ hostname).")
     var from: String?
     @Flag(name: .customShort("t"), help: "Read recipients from the message header.") var fromHeader = false
     @Flag(name: .customShort("i"), help: "A line with a single dot does not end the message.") var ignoreDots = false
     @Flag(name: .customLong("oi", withSingleDash: true), help: .hidden) var ignoreDotsOld = false
-    @Option(name: .customShort("F"), help: "Full name of the sender (for an added From).") var fullName: String?
+    @Option(name: .customShort("F", allowingJoined: true), help: "Full name of the sender (for an added From).")
+    var fullName: String?
+    // Accepted and ignored, as cron and mail(1) pass them: -B8BITMIME, -odi (deliver in the background),
+    // -oem (mail errors back), -om (include me).
+    @Option(name: .customShort("B", allowingJoined: true), help: .hidden) var bodyType: String?
+    @Flag(name: .customLong("odi", withSingleDash: true), help: .hidden) var deliverBackground = false
+    @Flag(name: .customLong("oem", withSingleDash: true), help: .hidden) var mailErrors = false
+    @Flag(name: .customLong("om", withSingleDash: true), help: .hidden) var includeMe = false
     @Argument(help: "Recipient addresses.") var recipients: [String] = []
 
     func run() async throws {

@@ -20,10 +20,13 @@ final class ServerDelegate: SMTPServerDelegate {
     let delivered: @Sendable (String) -> Void
     let logger: Logger
     let signer: OutboundSigner
+    let senderChecker: SenderChecker?
 
     init(config: ApusConfig, directory: DirectoryHolder, policy: ServerPolicy, spool: any Spool,
-         signer: OutboundSigner, delivered: @escaping @Sendable (String) -> Void, logger: Logger) {
+         signer: OutboundSigner, senderChecker: SenderChecker? = nil,
+         delivered: @escaping @Sendable (String) -> Void, logger: Logger) {
         self.signer = signer
+        self.senderChecker = senderChecker
         self.config = config
         self.directory = directory
         self.policy = policy
@@ -51,6 +54,11 @@ final class ServerDelegate: SMTPServerDelegate {
         return .failure
     }
 
+    func checkSender(_ sender: ReversePath, heloName: String, connection: ConnectionInfo) async -> SenderVerdict {
+        guard let senderChecker else { return SenderVerdict() }
+        return await senderChecker.check(sender, heloName: heloName, clientAddress: connection.remoteAddress)
+    }
+
     func accept(envelope: Envelope, message: ByteBuffer, connection: ConnectionInfo) async -> Result<String, SMTPReply> {
         if Self.receivedCount(message) > Self.maxReceivedHeaders {
             logger.notice("refused message from \(connection.remoteAddress): more than \(Self.maxReceivedHeaders) Received headers (mail loop?)")
@@ -69,6 +77,7 @@ final class ServerDelegate: SMTPServerDelegate {
                                       tlsVersion: connection.tlsVersion, date: Date()).rendered
         var full = ByteBuffer()
         full.reserveCapacity(received.utf8.count + message.readableBytes)
+        for field in envelope.traceFields { full.writeString(field + "\r\n") }   // Received-SPF
         full.writeString(received)
         // Submitted mail from our domains is DKIM-signed; mail arriving on port 25 is not touched.
         var body = envelope.authenticatedUser != nil

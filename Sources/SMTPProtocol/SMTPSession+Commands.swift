@@ -78,7 +78,24 @@ extension SMTPSession {
         if let refusal = policy.checkSender(path, authenticatedUser: authenticatedUser) {
             return fail(refusal)
         }
+        if authenticatedUser == nil && configuration.checkSenders {
+            // Unauthenticated mail: SPF and friends decide before the 250 (DESIGN.md §4).
+            pendingMail = Transaction(mailFrom: path, parameters: params)
+            phase = .waiting
+            return [.checkSender(path, heloName: clientName ?? "")]
+        }
         transaction = Transaction(mailFrom: path, parameters: params)
+        return [.reply(.c250SenderOk)]
+    }
+
+    /// The shell checked the sender of the pending MAIL command.
+    public mutating func senderChecked(_ verdict: SenderVerdict) -> [SessionAction] {
+        if phase == .waiting { phase = .command }
+        guard var tx = pendingMail else { return [] }
+        pendingMail = nil
+        if let refusal = verdict.refusal { return fail(refusal) }
+        tx.traceFields = verdict.traceFields
+        transaction = tx
         return [.reply(.c250SenderOk)]
     }
 
@@ -114,9 +131,10 @@ extension SMTPSession {
         phase = .command
         if outcome.oversized { return fail(.c552TooBig(configuration.maxMessageBytes)) }
         if outcome.violation != nil { return fail(.c550BareLineEnding) }
-        let envelope = Envelope(mailFrom: tx.mailFrom, recipients: tx.recipients, parameters: tx.parameters,
+        var envelope = Envelope(mailFrom: tx.mailFrom, recipients: tx.recipients, parameters: tx.parameters,
                                 clientName: clientName ?? "unknown", authenticatedUser: authenticatedUser,
                                 protocolName: protocolNameFor(tx))
+        envelope.traceFields = tx.traceFields
         phase = .waiting
         return [.enqueue(envelope, outcome.message)]
     }

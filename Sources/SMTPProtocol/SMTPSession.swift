@@ -24,6 +24,7 @@ public struct SMTPSession: Sendable {
         var mailFrom: ReversePath
         var parameters: MailParameters
         var recipients: [ForwardPath] = []
+        var traceFields: [String] = []
     }
 
     var phase = Phase.command
@@ -32,6 +33,8 @@ public struct SMTPSession: Sendable {
     public internal(set) var tlsActive: Bool
     public internal(set) var authenticatedUser: String?
     var transaction: Transaction?
+    /// A MAIL command whose sender check is running.
+    var pendingMail: Transaction?
     public internal(set) var errorCount = 0
 
     public init(configuration: SessionConfiguration, policy: any SessionPolicy) {

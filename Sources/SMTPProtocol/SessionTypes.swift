@@ -22,6 +22,8 @@ public struct SessionConfiguration: Sendable {
     public var maxRecipients: Int
     /// Failed commands before `421` and disconnect.
     public var maxErrors: Int
+    /// Ask the shell to check senders of unauthenticated sessions (`.checkSender`), e.g. with SPF.
+    public var checkSenders: Bool = false
 
     public init(hostname: String, listener: ListenerKind, tlsAvailable: Bool,
                 maxMessageBytes: Int = 52_428_800, maxRecipients: Int = 100, maxErrors: Int = 10) {
@@ -53,6 +55,8 @@ public struct Envelope: Sendable, Hashable {
     public var authenticatedUser: String?
     /// RFC 3848 / RFC 6531 §3.7.4 "with" protocol name for the Received header.
     public var protocolName: String
+    /// Trace header fields decided before DATA (e.g. `Received-SPF: …`), each without CRLF.
+    public var traceFields: [String] = []
 
     public init(mailFrom: ReversePath, recipients: [ForwardPath], parameters: MailParameters,
                 clientName: String, authenticatedUser: String?, protocolName: String) {
@@ -62,6 +66,19 @@ public struct Envelope: Sendable, Hashable {
         self.clientName = clientName
         self.authenticatedUser = authenticatedUser
         self.protocolName = protocolName
+    }
+}
+
+/// Result of checking an envelope sender (`checkSender`).
+public struct SenderVerdict: Sendable, Equatable {
+    /// nil to accept the sender.
+    public var refusal: SMTPReply?
+    /// Header fields to add to the accepted message (e.g. `Received-SPF: …`), without CRLF.
+    public var traceFields: [String]
+
+    public init(refusal: SMTPReply? = nil, traceFields: [String] = []) {
+        self.refusal = refusal
+        self.traceFields = traceFields
     }
 }
 
@@ -85,5 +102,8 @@ public enum SessionAction: Sendable, Equatable {
     case verifyCredentials(username: String, password: String)
     /// Store the message durably; answer with `enqueued` or `enqueueFailed`.
     case enqueue(Envelope, ByteBuffer)
+    /// Check the envelope sender of an unauthenticated session (SPF) off the event loop; answer
+    /// with `senderChecked`.
+    case checkSender(ReversePath, heloName: String)
     case close
 }

@@ -27,6 +27,14 @@ public protocol SMTPServerDelegate: Sendable {
     func authenticate(username: String, password: String, connection: ConnectionInfo) async -> AuthOutcome
     /// Stores the message durably and returns its queue id, or the reply explaining why not.
     func accept(envelope: Envelope, message: ByteBuffer, connection: ConnectionInfo) async -> Result<String, SMTPReply>
+    /// Checks the envelope sender of an unauthenticated session (SPF at MAIL FROM).
+    func checkSender(_ sender: ReversePath, heloName: String, connection: ConnectionInfo) async -> SenderVerdict
+}
+
+extension SMTPServerDelegate {
+    public func checkSender(_ sender: ReversePath, heloName: String, connection: ConnectionInfo) async -> SenderVerdict {
+        SenderVerdict()
+    }
 }
 
 /// Per-listener settings of the shell.

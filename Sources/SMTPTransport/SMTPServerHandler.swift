@@ -160,6 +160,17 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
                     case .failure(let reply): self.resume(self.session.enqueueFailed(reply), context: context)
                     }
                 }
+            case .checkSender(let sender, let heloName):
+                pause(context: context)
+                let delegate = self.delegate, info = self.info
+                let promise = context.eventLoop.makePromise(of: SenderVerdict.self)
+                promise.completeWithTask { await delegate.checkSender(sender, heloName: heloName, connection: info) }
+                promise.futureResult.hop(to: context.eventLoop).assumeIsolated().whenSuccess { verdict in
+                    if let refusal = verdict.refusal {
+                        self.logger.notice("sender \(sender) from \(self.info.remoteAddress) refused: \(refusal)")
+                    }
+                    self.resume(self.session.senderChecked(verdict), context: context)
+                }
             case .close:
                 closing = true
                 timeout?.cancel()

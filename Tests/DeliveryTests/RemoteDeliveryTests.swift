@@ -127,6 +127,27 @@ import Testing
         await mx.stop()
     }
 
+    /// Both address families: IPv6 first; when nothing answers there, IPv4.
+    @Test func ipv6ThenIPv4() async throws {
+        let (dnsmasq, resolver) = try await Self.dns(["--mx-host=dual.test,mx.dual.test,10",
+                                                      "--host-record=mx.dual.test,127.0.0.2,::1"])
+        defer { dnsmasq.stop() }
+        let v4 = try await FakeMX.start(ip: "127.0.0.2", port: 0)
+        let harness = try DeliveryHarness(dns: resolver, port: v4.port, reuseConnections: false)
+        let viaV4 = await harness.courier.deliver(domain: "dual.test", mailFrom: "a@local.test", recipients: ["x@dual.test"],
+                                                  message: ByteBuffer(string: "x\r\n"), smtputf8: false)
+        #expect(viaV4.first?.remoteMTA == "mx.dual.test [127.0.0.2]", "\(viaV4)")
+        let v6 = try await FakeMX.start(ip: "::1", port: v4.port)
+        let viaV6 = await harness.courier.deliver(domain: "dual.test", mailFrom: "a@local.test", recipients: ["x@dual.test"],
+                                                  message: ByteBuffer(string: "x\r\n"), smtputf8: false)
+        #expect(viaV6.map(\.outcome) == [.sent])
+        #expect(viaV6.first?.remoteMTA == "mx.dual.test [::1]", "\(viaV6)")
+        #expect(v6.received.count == 1)
+        await harness.stop()
+        await v4.stop()
+        await v6.stop()
+    }
+
     /// SERVFAIL and timeouts defer (a fake resolver injects them).
     @Test func dnsTroubleDefers() async throws {
         var dns = StaticResolver()
