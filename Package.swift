@@ -104,7 +104,7 @@ let package = Package(
         .target(name: "MailServer",
                 dependencies: [
                     "SMTPProtocol", "SMTPTransport", "MailMessage", "MailQueue", "Delivery",
-                    "Directory", "Config", "Certificates", "DKIM", "DNSCore", "DNSResolver", "SPF",
+                    "Directory", "Config", "Certificates", "DKIM", "DNSCore", "DNSResolver", "SPF", "DMARC",
                     .product(name: "NIOCore", package: "swift-nio"),
                     .product(name: "NIOPosix", package: "swift-nio"),
                     .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -168,7 +168,7 @@ let package = Package(
                     .product(name: "Logging", package: "swift-log"),
                     .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         .testTarget(name: "MailServerTests", dependencies: [
-                    "MailServer", "Config", "Directory", "Certificates", "MailQueue", "SMTPProtocol", "DKIM",
+                    "MailServer", "Config", "Directory", "Certificates", "MailQueue", "SMTPProtocol", "DKIM", "DNSCore",
                     .product(name: "NIOCore", package: "swift-nio"),
                     .product(name: "NIOPosix", package: "swift-nio"),
                     .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -42,6 +42,7 @@ struct DevCommand: AsyncParsableCommand {
 
         var config = ApusConfig(hostname: hostname, dataDir: dataDir)
         config.delivery.holdRemote = true   // "nothing leaves this machine": remote mail stays queued
+        config.checks.enabled = false       // no SPF/DKIM/DMARC lookups: no DNS query leaves the machine either
         config.listen = .init(mx: [ListenAddress(host: "127.0.0.1", port: mxPort)],
                               submission: [ListenAddress(host: "127.0.0.1", port: submissionPort)],
                               submissions: [ListenAddress(host: "127.0.0.1", port: submissionsPort)],

@@ -27,6 +27,7 @@ let configTables: [(name: String, comment: String)] = [
     ("dns", "DNS resolution."),
     ("delivery", "Delivery to other mail servers."),
     ("aliases", "How the local part of a recipient address is matched to a user."),
+    ("checks", "Sender authentication of mail arriving without AUTH: SPF at MAIL FROM, DKIM and DMARC after DATA."),
     ("senders", "Extra envelope senders an authenticated user may use: \"user@domain\" = [\"other@domain\", \"*@domain\"]."),
 ]
 
@@ -84,6 +85,13 @@ extension ApusConfig {
                   comment: "Characters removed from a local part before lookup (\".\": j.doe@ reaches jdoe)."),
             .init(table: "aliases", key: "suffix_separators", kind: .string(\.aliases.suffixSeparators),
                   comment: "The first of these and all after it are removed before lookup (\"+\": jdoe+news@ reaches jdoe)."),
+
+            .init(table: "checks", key: "enabled", kind: .boolean(\.checks.enabled),
+                  comment: "Check SPF, DKIM and DMARC of incoming mail and add Authentication-Results."),
+            .init(table: "checks", key: "reject_spf_fail", kind: .boolean(\.checks.rejectSPFFail),
+                  comment: "Refuse mail whose SPF result is fail (550 5.7.23); false only records it."),
+            .init(table: "checks", key: "reject_dmarc_failures", kind: .boolean(\.checks.rejectDMARCFailures),
+                  comment: "Refuse mail failing DMARC when the sender's policy is p=reject (550 5.7.1)."),
         ]
     }
 }

@@ -21,6 +21,24 @@ public struct ApusConfig: Sendable, Equatable {
     /// `[senders]`: for an authenticated user's address (as written in the file), the extra envelope senders
     /// that user may use: addresses, or `*@domain` for any address in a domain.
     public var senders: [String: [String]]
+    /// `[checks]`: sender authentication of mail arriving on port 25 without AUTH.
+    public var checks = Checks()
+
+    /// `[checks]`: SPF at MAIL FROM, DKIM and DMARC after DATA (DESIGN.md §4).
+    public struct Checks: Sendable, Equatable {
+        /// Check SPF, DKIM and DMARC and record them in Authentication-Results.
+        public var enabled: Bool
+        /// Refuse an SPF `fail` with 550 5.7.23 (else only record it).
+        public var rejectSPFFail: Bool
+        /// Refuse a DMARC failure whose policy is `p=reject` with 550 5.7.1 (else only record it).
+        public var rejectDMARCFailures: Bool
+
+        public init(enabled: Bool = true, rejectSPFFail: Bool = true, rejectDMARCFailures: Bool = true) {
+            self.enabled = enabled
+            self.rejectSPFFail = rejectSPFFail
+            self.rejectDMARCFailures = rejectDMARCFailures
+        }
+    }
 
     public init(
         hostname: String = ApusConfig.machineHostname(),

@@ -1,6 +1,7 @@
 import Certificates
 import Config
 import Delivery
+import DNSCore
 import Directory
 import DNSResolver
 import Foundation
@@ -28,14 +29,16 @@ public final class MailServer: Service, Sendable {
     let group: any EventLoopGroup
     let logger: Logger
     let signer: OutboundSigner
+    let resolver: any DNSResolving
     let wakeups: AsyncStream<String>
     let wake: AsyncStream<String>.Continuation
     /// Addresses actually bound (port 0 resolved), filled when `run` starts listening.
     private let bound = BoundAddresses()
 
     /// Loads users and certificates; any error names its file.
+    /// `resolver` replaces the DNS resolver built from `[dns]` (tests pass a fake).
     public init(config: ApusConfig, configDirectory: String, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-                logger: Logger) throws {
+                resolver injectedResolver: (any DNSResolving)? = nil, logger: Logger) throws {
         self.config = config
         self.configDirectory = configDirectory
         let aliasSettings = AliasSettings(dropCharacters: config.aliases.dropCharacters,
@@ -47,7 +50,8 @@ public final class MailServer: Service, Sendable {
         self.delivery = LocalDeliveryAgent(spool: spool, mailRoot: "\(config.dataDir)/mail", hostname: config.hostname,
                                            isLocalDomain: { dirHolder.current.isLocalDomain($0) }, logger: logger)
         let dnsServers = config.dns.servers.map { DNSServerAddress(host: $0.host, port: $0.port) }
-        let resolver = DNSResolver(servers: dnsServers, logger: logger)
+        let resolver: any DNSResolving = injectedResolver ?? DNSResolver(servers: dnsServers, logger: logger)
+        self.resolver = resolver
         let mtaSTS = try MTASTSPolicyStore(dns: resolver, cacheDirectory: "\(config.dataDir)/state/mta-sts",
                                            caFile: config.delivery.caFile, group: group, logger: logger)
         let courier = try RemoteCourier(hostname: config.hostname, port: config.delivery.smtpPort, dns: resolver,
@@ -131,7 +135,7 @@ public final class MailServer: Service, Sendable {
     }
 
     func bind(_ kind: ListenerKind, host: String, port: Int) async throws -> any Channel {
-        let settings = SMTPServerSettings(
+        var settings = SMTPServerSettings(
             session: SessionConfiguration(hostname: config.hostname, listener: kind, tlsAvailable: true,
                                           maxMessageBytes: config.limits.maxMessageBytes,
                                           maxRecipients: config.limits.maxRecipients,
@@ -139,10 +143,18 @@ public final class MailServer: Service, Sendable {
             maxCommandLineBytes: config.limits.maxCommandLineBytes,
             commandTimeout: .seconds(Int64(config.limits.commandTimeout.seconds)),
             dataTimeout: .seconds(Int64(config.limits.dataTimeout.seconds)))
+        let checking = kind == .mx && config.checks.enabled
+        settings.session.checkSenders = checking
+        let senderChecker = checking ? SenderChecker(resolver: resolver, hostname: config.hostname,
+                                                     rejectFail: config.checks.rejectSPFFail, logger: logger) : nil
+        let inbound = checking ? InboundAuthenticator(resolver: resolver, hostname: config.hostname,
+                                                      rejectDMARCFailures: config.checks.rejectDMARCFailures,
+                                                      logger: logger) : nil
         let policy = ServerPolicy(directory: directory, config: config)
         let wake = self.wake
         let delegate = ServerDelegate(config: config, directory: directory, policy: policy, spool: spool,
-                                      signer: signer, delivered: { wake.yield($0) }, logger: logger)
+                                      signer: signer, senderChecker: senderChecker, inboundAuthenticator: inbound,
+                                      delivered: { wake.yield($0) }, logger: logger)
         let tls = self.tls, connections = self.connections, logger = self.logger, hostname = config.hostname
         var bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 512)

@@ -30,7 +30,9 @@ struct SenderChecker: Sendable {
             return SenderVerdict(refusal: SMTPReply(451, EnhancedStatusCode(4, 7, 24),
                 "SPF check could not be completed (DNS error); try again later"))
         default:
-            return SenderVerdict(traceFields: [field])
+            return SenderVerdict(traceFields: [field], annotations: [
+                "spf.result": result.result.rawValue, "spf.domain": result.domain,
+                "spf.ar": result.authenticationResultsPart])
         }
     }
 }

@@ -21,12 +21,14 @@ final class ServerDelegate: SMTPServerDelegate {
     let logger: Logger
     let signer: OutboundSigner
     let senderChecker: SenderChecker?
+    let inboundAuthenticator: InboundAuthenticator?
 
     init(config: ApusConfig, directory: DirectoryHolder, policy: ServerPolicy, spool: any Spool,
-         signer: OutboundSigner, senderChecker: SenderChecker? = nil,
+         signer: OutboundSigner, senderChecker: SenderChecker? = nil, inboundAuthenticator: InboundAuthenticator? = nil,
          delivered: @escaping @Sendable (String) -> Void, logger: Logger) {
         self.signer = signer
         self.senderChecker = senderChecker
+        self.inboundAuthenticator = inboundAuthenticator
         self.config = config
         self.directory = directory
         self.policy = policy
@@ -75,8 +77,20 @@ final class ServerDelegate: SMTPServerDelegate {
         let received = ReceivedHeader(clientName: envelope.clientName, clientAddress: connection.remoteAddress,
                                       hostname: config.hostname, protocolName: envelope.protocolName, queueID: id,
                                       tlsVersion: connection.tlsVersion, date: Date()).rendered
+        var message = message
+        var authResults: String?
+        if envelope.authenticatedUser == nil, let inboundAuthenticator {
+            message = InboundAuthenticator.removingForgedResults(message, hostname: config.hostname)
+            let outcome = await inboundAuthenticator.evaluate(message: message, envelope: envelope)
+            if let refusal = outcome.refusal {
+                logger.notice("refused message from \(connection.remoteAddress) mail from \(envelope.mailFrom): \(refusal)")
+                return .failure(refusal)
+            }
+            authResults = outcome.headerField
+        }
         var full = ByteBuffer()
         full.reserveCapacity(received.utf8.count + message.readableBytes)
+        if let authResults { full.writeString(authResults + "\r\n") }               // RFC 8601 §5: at the top
         for field in envelope.traceFields { full.writeString(field + "\r\n") }   // Received-SPF
         full.writeString(received)
         // Submitted mail from our domains is DKIM-signed; mail arriving on port 25 is not touched.

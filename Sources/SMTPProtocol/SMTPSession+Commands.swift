@@ -95,6 +95,7 @@ extension SMTPSession {
         pendingMail = nil
         if let refusal = verdict.refusal { return fail(refusal) }
         tx.traceFields = verdict.traceFields
+        tx.annotations = verdict.annotations
         transaction = tx
         return [.reply(.c250SenderOk)]
     }
@@ -135,6 +136,7 @@ extension SMTPSession {
                                 clientName: clientName ?? "unknown", authenticatedUser: authenticatedUser,
                                 protocolName: protocolNameFor(tx))
         envelope.traceFields = tx.traceFields
+        envelope.annotations = tx.annotations
         phase = .waiting
         return [.enqueue(envelope, outcome.message)]
     }

@@ -25,6 +25,7 @@ public struct SMTPSession: Sendable {
         var parameters: MailParameters
         var recipients: [ForwardPath] = []
         var traceFields: [String] = []
+        var annotations: [String: String] = [:]
     }
 
     var phase = Phase.command

@@ -57,6 +57,8 @@ public struct Envelope: Sendable, Hashable {
     public var protocolName: String
     /// Trace header fields decided before DATA (e.g. `Received-SPF: …`), each without CRLF.
     public var traceFields: [String] = []
+    /// `SenderVerdict.annotations` of the MAIL command.
+    public var annotations: [String: String] = [:]
 
     public init(mailFrom: ReversePath, recipients: [ForwardPath], parameters: MailParameters,
                 clientName: String, authenticatedUser: String?, protocolName: String) {
@@ -75,10 +77,13 @@ public struct SenderVerdict: Sendable, Equatable {
     public var refusal: SMTPReply?
     /// Header fields to add to the accepted message (e.g. `Received-SPF: …`), without CRLF.
     public var traceFields: [String]
+    /// Facts the server keeps for later checks of the same transaction (e.g. the SPF result for DMARC).
+    public var annotations: [String: String]
 
-    public init(refusal: SMTPReply? = nil, traceFields: [String] = []) {
+    public init(refusal: SMTPReply? = nil, traceFields: [String] = [], annotations: [String: String] = [:]) {
         self.refusal = refusal
         self.traceFields = traceFields
+        self.annotations = annotations
     }
 }
 

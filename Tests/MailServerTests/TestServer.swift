@@ -1,6 +1,7 @@
 import Certificates
 import Config
 import Directory
+import DNSCore
 import Foundation
 import Logging
 import MailServer
@@ -23,7 +24,8 @@ final class TestServer: Sendable {
     static let passwordHash: String = try! PasswordHash.make(password: "secret", logN: 10)
 
     init(maxMessageBytes: Int = 10_000, maxRecipients: Int = 5, maxErrors: Int = 10, maxLine: Int = 4096,
-         host: String = "127.0.0.1", configure: (inout ApusConfig) -> Void = { _ in },
+         host: String = "127.0.0.1", resolver: any DNSResolving = StaticResolver(),
+         configure: (inout ApusConfig) -> Void = { _ in },
          prepare: (String) throws -> Void = { _ in }) async throws {
         root = NSTemporaryDirectory() + "apus-test-" + UUID().uuidString
         configDirectory = root + "/config"
@@ -41,6 +43,7 @@ final class TestServer: Sendable {
         config.limits.maxRecipients = maxRecipients
         config.limits.maxErrors = maxErrors
         config.limits.maxCommandLineBytes = maxLine
+        config.delivery.holdRemote = true   // tests that deliver remotely turn this off
         configure(&config)
         try prepare(configDirectory)
         try config.render().write(toFile: configDirectory + "/apus.toml", atomically: true, encoding: .utf8)
@@ -48,7 +51,7 @@ final class TestServer: Sendable {
 
         var logger = Logger(label: "test")
         logger.logLevel = ProcessInfo.processInfo.environment["APUS_TEST_LOG"] != nil ? .debug : .critical
-        let server = try MailServer(config: loaded, configDirectory: configDirectory, logger: logger)
+        let server = try MailServer(config: loaded, configDirectory: configDirectory, resolver: resolver, logger: logger)
         self.server = server
         let group = ServiceGroup(configuration: .init(services: [.init(service: server)], logger: logger))
         self.group = group
