@@ -18,6 +18,7 @@ public struct ApusCommand: AsyncParsableCommand {
             DNSCommand.self,
             DKIMCommand.self,
             SPFCommand.self,
+            VerifyCommand.self,
             QueueCommand.self,
             SendCommand.self,
             SendmailCommand.self,
