@@ -7,7 +7,7 @@ import Logging
 struct DNSCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dns",
-        abstract: "Query DNS with Apus's own resolver.",
+        abstract: "DNS: look up records with Apus's own resolver, or print the records to publish.",
         subcommands: [DNSLookupCommand.self, DNSRecordsCommand.self, DNSBenchCommand.self]
     )
 }

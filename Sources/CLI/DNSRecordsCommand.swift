@@ -38,7 +38,10 @@ struct DNSRecordsCommand: AsyncParsableCommand {
         let addresses = try DomainArgument.addresses(ipv4: ipv4, ipv6: ipv6)
         let configDirectory = options.configDirectory
         let config = try ApusConfig.load(configDirectory: configDirectory)
-        let hostname = try DomainArgument.normalize(config.hostname, what: "hostname in apus.toml")
+        let hostname: String
+        do { hostname = try DomainArgument.normalize(config.hostname, what: "hostname") } catch {
+            throw CLIError("\(configDirectory)/apus.toml: hostname \"\(config.hostname)\" is not a full host name; set it to this server's name in DNS, like mx.\(domain)")
+        }
         let keys: [DKIMSigningKey]
         do { keys = try DKIMKeyStore.load(configDirectory: configDirectory, domain: domain) } catch {
             throw CLIError("\(error)")

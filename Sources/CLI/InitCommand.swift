@@ -24,14 +24,15 @@ struct InitCommand: AsyncParsableCommand {
         commandName: "init",
         abstract: "Set up Apus for a domain: config, DKIM keys, certificate, first user; then print the next steps.",
         discussion: """
-            Creates what is missing in the configuration directory and never replaces what is there:
-              apus.toml                             every setting, commented (hostname, data_dir from the options)
-              domains/DOMAIN/users, aliases         the domain's users (empty, or --user) and aliases (commented)
-              domains/DOMAIN/dkim/apus-ed25519.pem  DKIM keys, Ed25519 and RSA-2048; mail is signed with both
-              domains/DOMAIN/dkim/apus-rsa.pem
-              certs/HOSTNAME/                       a self-signed certificate, unless one for HOSTNAME exists
-              DATA_DIR/state/srs.secret             when DATA_DIR is writable (else `apus serve` makes it)
-            Run it again to add another domain: apus.toml stays as it is.
+            Creates what is missing in the configuration directory and never replaces anything already there: \
+            apus.toml (every setting, commented; hostname and data_dir from the options), domains/DOMAIN/ with \
+            a users file (empty, or the --user) and a commented aliases file, two DKIM keys \
+            (domains/DOMAIN/dkim/apus-ed25519.pem and apus-rsa.pem; mail is signed with both), a self-signed \
+            certificate in certs/HOSTNAME/ unless a certificate for HOSTNAME exists, and the SRS secret \
+            DATA_DIR/state/srs.secret when DATA_DIR is writable (else `apus serve` makes it).
+
+            Each item is reported as created or kept. Run it again for another domain: apus.toml, the \
+            certificate and the SRS secret stay as they are.
             """)
 
     @OptionGroup var options: ConfigOptions
@@ -63,21 +64,26 @@ struct InitCommand: AsyncParsableCommand {
         print("Setting up \(domain) in \(configDirectory)\n")
 
         let config = try setUpConfig(configDirectory: configDirectory, domain: domain, report: &report)
+        let hostname: String
+        do { hostname = try DomainArgument.normalize(config.hostname, what: "hostname") } catch {
+            throw CLIError("\(configDirectory)/apus.toml: hostname \"\(config.hostname)\" is not a full host name; set it to this server's name in DNS, like mx.\(domain)")
+        }
+        // A bad user name is refused before anything else is written.
+        let userName = try user.map { try Self.userName($0, domain: domain, config: config) }
         let domainDirectory = "\(configDirectory)/domains/\(domain)"
-        try setUpDomain(domainDirectory, domain: domain, report: &report)
+        try setUpDomain(domainDirectory, domain: domain, user: userName, report: &report)
         try setUpDKIM(configDirectory: configDirectory, domain: domain, report: &report)
-        let hostname = try DomainArgument.normalize(config.hostname, what: "hostname in apus.toml")
         let certificate = setUpCertificate(configDirectory: configDirectory, hostname: hostname, report: &report)
         setUpSRS(dataDirectory: config.dataDir, report: &report)
-        var address: String? = nil
-        if let user {
-            address = try setUpUser(user, domain: domain, domainDirectory: domainDirectory, config: config,
-                                     configDirectory: configDirectory, report: &report)
+        if let userName {
+            try setUpUser(userName, domain: domain, domainDirectory: domainDirectory, config: config,
+                          configDirectory: configDirectory, report: &report)
         }
-        print(report.text)
+        print("")
         print(NextSteps(domain: domain, hostname: hostname, configDirectory: configDirectory,
-                        customConfig: configDirectory != "/etc/apus", addresses: ips, user: address,
-                        selfSigned: certificate == .selfSigned).text, terminator: "")
+                        customConfig: configDirectory != "/etc/apus", addresses: ips,
+                        user: userName.map { "\($0)@\(domain)" }, certificate: certificate).text,
+              terminator: "")
         if report.failed { throw ExitCode.failure }
     }
 
@@ -102,16 +108,16 @@ struct InitCommand: AsyncParsableCommand {
         let text = config.render()
         _ = try ApusConfig.parse(text, path: path)   // never write a file the server would refuse
         try Self.makeDirectory(configDirectory)
-        if try Self.createFile(path, contents: text, mode: 0o644) {
-            report.created(path, "hostname \(config.hostname), data_dir \(config.dataDir)")
-        } else {
-            report.kept(path, "appeared meanwhile")
+        guard try Self.createFile(path, contents: text, mode: 0o644) else {
+            report.kept(path, "written by another process meanwhile")
+            return try ApusConfig.load(configDirectory: configDirectory)
         }
+        report.created(path, "hostname \(config.hostname), data_dir \(config.dataDir)")
         return config
     }
 
     /// `domains/DOMAIN/` with a commented `users` and `aliases` file.
-    func setUpDomain(_ directory: String, domain: String, report: inout InitReport) throws {
+    func setUpDomain(_ directory: String, domain: String, user: String?, report: inout InitReport) throws {
         try Self.makeDirectory(directory)
         let users = "\(directory)/users"
         if try Self.createFile(users, contents: Self.usersFileText(domain: domain), mode: 0o640) {
@@ -120,8 +126,7 @@ struct InitCommand: AsyncParsableCommand {
             report.kept(users)
         }
         let aliases = "\(directory)/aliases"
-        let localPart = user.flatMap { try? Self.splitUser($0, domain: domain) }
-        if try Self.createFile(aliases, contents: Self.aliasesFileText(domain: domain, user: localPart), mode: 0o644) {
+        if try Self.createFile(aliases, contents: Self.aliasesFileText(domain: domain, user: user), mode: 0o644) {
             report.created(aliases, "comments only: the syntax, with examples")
         } else {
             report.kept(aliases)
@@ -194,34 +199,35 @@ struct InitCommand: AsyncParsableCommand {
         }
     }
 
-    /// The first user; kept (password unchanged) when it exists. Returns the address.
-    func setUpUser(_ name: String, domain: String, domainDirectory: String, config: ApusConfig,
-                   configDirectory: String, report: inout InitReport) throws -> String {
+    /// The first user; kept (password unchanged) when it exists.
+    func setUpUser(_ user: String, domain: String, domainDirectory: String, config: ApusConfig,
+                   configDirectory: String, report: inout InitReport) throws {
         let aliases = UserTool.aliasSettings(config)
-        let user = try Self.splitUser(name, domain: domain)
-        if let why = UserName.problem(user, aliases: aliases) { throw CLIError(why) }
         let address = "\(user)@\(domain)"
         let usersPath = "\(domainDirectory)/users"
         let existing = try UsersFile.parse(String(contentsOfFile: usersPath, encoding: .utf8), path: usersPath, aliases: aliases)
         if existing.entries.contains(where: { $0.name == user }) {
             report.add("kept   ", address, "user already there; password not changed: use `apus user passwd` for that")
-            return address
+            return
         }
         let secret = try password ?? PasswordPrompt.readNew(for: address)
         let phc = try PasswordHash.make(password: secret, logN: scryptLogN)
         try UserFileEditor.add(user: user, domain: domain, phc: phc, configDirectory: configDirectory, aliases: aliases)
         report.created(address, "user")
-        return address
     }
 
     // MARK: helpers
 
-    /// `alice` or `alice@DOMAIN` → `alice`.
-    static func splitUser(_ text: String, domain: String) throws -> String {
-        guard let at = text.lastIndex(of: "@") else { return text.lowercased() }
-        let other = try DomainArgument.normalize(String(text[text.index(after: at)...]), what: "--user domain")
-        guard other == domain else { throw CLIError("--user \(text) is not in \(domain); give only the name") }
-        return text[..<at].lowercased()
+    /// `alice` or `alice@DOMAIN` → `alice`, checked as `apus user add` checks it.
+    static func userName(_ text: String, domain: String, config: ApusConfig) throws -> String {
+        var name = text.lowercased()
+        if let at = text.lastIndex(of: "@") {
+            let other = try DomainArgument.normalize(String(text[text.index(after: at)...]), what: "--user domain")
+            guard other == domain else { throw CLIError("--user \(text) is not in \(domain); give only the name") }
+            name = text[..<at].lowercased()
+        }
+        if let why = UserName.problem(name, aliases: UserTool.aliasSettings(config)) { throw CLIError("--user \(text): \(why)") }
+        return name
     }
 
     static func absolute(_ path: String) -> String {
@@ -310,9 +316,8 @@ struct InitCommand: AsyncParsableCommand {
     }
 }
 
-/// What `apus init` did, one line per item.
+/// What `apus init` did, one line per item, printed as it happens (so a failure shows what was done).
 struct InitReport {
-    private(set) var lines: [String] = []
     private(set) var failed = false
 
     mutating func created(_ what: String, _ detail: String = "") { add("created", what, detail) }
@@ -320,17 +325,15 @@ struct InitReport {
         add("kept   ", what, detail.isEmpty ? "already there, not changed" : detail + "; already there, not changed")
     }
     mutating func later(_ what: String, _ detail: String) { add("later  ", what, detail) }
-    mutating func note(_ text: String) { lines.append("  note     \(text)") }
+    mutating func note(_ text: String) { print("  note     \(text)") }
     mutating func problem(_ text: String) {
-        lines.append("  PROBLEM  \(text)")
+        print("  PROBLEM  \(text)")
         failed = true
     }
 
     mutating func add(_ verb: String, _ what: String, _ detail: String) {
-        lines.append("  \(verb)  \(what)" + (detail.isEmpty ? "" : "  (\(detail))"))
+        print("  \(verb)  \(what)" + (detail.isEmpty ? "" : "  (\(detail))"))
     }
-
-    var text: String { lines.joined(separator: "\n") + "\n" }
 }
 
 /// The numbered steps printed at the end of `apus init`.
@@ -342,7 +345,7 @@ struct NextSteps {
     var customConfig: Bool
     var addresses: [IPAddress]
     var user: String?
-    var selfSigned: Bool
+    var certificate: InitCommand.CertificateOutcome
 
     var text: String {
         let config = customConfig ? " --config \(configDirectory)" : ""
@@ -357,16 +360,19 @@ struct NextSteps {
                 apus dns records \(domain)\(config)\(ipOptions.isEmpty ? " --ip YOUR.PUBLIC.IPV4 [--ip6 YOUR:IPV6::]" : ipOptions)
             It ends with the reverse DNS (PTR) to ask your hosting provider for.
             """)
-        steps.append("""
-            Get a real certificate for \(hostname)\(selfSigned ? ": the self-signed one is fine for mail between\nservers, but mail apps and Gmail refuse it" : ""). Port 80 must be free and reachable for this:
-                certbot certonly --standalone -d \(hostname) \\
-                  --deploy-hook 'cp "$RENEWED_LINEAGE/fullchain.pem" "$RENEWED_LINEAGE/privkey.pem" \(certs)/'
-            or with acme.sh:
-                acme.sh --issue --standalone -d \(hostname)
-                acme.sh --install-cert -d \(hostname) --fullchain-file \(certs)/fullchain.pem \\
-                  --key-file \(certs)/privkey.pem
-            Both renew by themselves and write into \(certs)/; a running apus re-reads certificates on SIGHUP.
-            """)
+        if certificate != .existing {   // a real certificate is already in place: nothing to do
+            steps.append("""
+                Get a real certificate for \(hostname)\(certificate == .selfSigned ? ": the self-signed one is fine for mail between\nservers, but mail apps and Gmail refuse it" : ""). Port 80 must be free and reachable for this:
+                    certbot certonly --standalone -d \(hostname) --deploy-hook \\
+                      'cp "$RENEWED_LINEAGE/fullchain.pem" "$RENEWED_LINEAGE/privkey.pem" \(certs)/ && pkill -HUP -x apus'
+                or with acme.sh:
+                    acme.sh --issue --standalone -d \(hostname)
+                    acme.sh --install-cert -d \(hostname) --fullchain-file \(certs)/fullchain.pem \\
+                      --key-file \(certs)/privkey.pem --reloadcmd 'pkill -HUP -x apus'
+                Both renew the certificate by themselves, write it into \(certs)/
+                and tell a running apus to re-read it (SIGHUP).
+                """)
+        }
         if user == nil {
             steps.append("""
                 Add a user (it asks for the password twice):

@@ -166,10 +166,6 @@ public actor QueueRunner {
         kick.yield()
     }
 
-    func schedule(_ id: String, at date: Date) {
-        due[id] = date
-    }
-
     /// One delivery attempt for every pending recipient of one message, then its state recorded.
     public func process(_ id: String) async {
         let loaded: (QueuedMessage, ByteBuffer)

@@ -49,7 +49,9 @@ final class Dnsmasq: Sendable {
         throw StartFailed(description: "dnsmasq did not start or answer on 5 ports")
     }
 
-    static func spawn(_ arguments: [String]) throws -> pid_t {
+    /// Starts `path` (default: dnsmasq) with `arguments` (argv[0] included), an empty signal mask and
+    /// stdout/stderr on /dev/null; returns its PID.
+    static func spawn(_ arguments: [String], path: String = binary) throws -> pid_t {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -68,8 +70,8 @@ final class Dnsmasq: Sendable {
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid = pid_t()
-        let status = posix_spawn(&pid, binary, &actions, &attributes, &argv, environ)
-        guard status == 0 else { throw StartFailed(description: "posix_spawn \(binary): error \(status)") }
+        let status = posix_spawn(&pid, path, &actions, &attributes, &argv, environ)
+        guard status == 0 else { throw StartFailed(description: "posix_spawn \(path): error \(status)") }
         return pid
     }
 

@@ -83,18 +83,18 @@ import Testing
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let (https, policyCA) = try await Self.policyServer(
-            ip: "127.0.0.8", hostname: "mta-sts.sts.test",
+            ip: "127.0.0.13", hostname: "mta-sts.sts.test",
             body: "version: STSv1\nmode: enforce\nmx: mx.sts.test\nmax_age: 86400\n", directory: dir)
         let dnsmasq = try await Dnsmasq.start([
-            "--mx-host=sts.test,rogue.sts.test,5", "--host-record=rogue.sts.test,127.0.0.7",
-            "--mx-host=sts.test,mx.sts.test,10", "--host-record=mx.sts.test,127.0.0.6",
-            "--host-record=mta-sts.sts.test,127.0.0.8", "--txt-record=_mta-sts.sts.test,v=STSv1; id=20261130",
+            "--mx-host=sts.test,rogue.sts.test,5", "--host-record=rogue.sts.test,127.0.0.12",
+            "--mx-host=sts.test,mx.sts.test,10", "--host-record=mx.sts.test,127.0.0.11",
+            "--host-record=mta-sts.sts.test,127.0.0.13", "--txt-record=_mta-sts.sts.test,v=STSv1; id=20261130",
         ])
         defer { dnsmasq.stop() }
         let resolver = DNSResolver(servers: [DNSServerAddress(dnsmasq.address)!], timeout: .seconds(1), cacheCapacity: 0)
-        let port = try await TLSDeliveryTests.freePort(ip: "127.0.0.6")
-        let rogue = try await FakeMX.start(ip: "127.0.0.7", port: port)
-        let peer = try await TLSDeliveryTests.Peer(ip: "127.0.0.6", port: port, dns: dnsmasq.address, domain: "sts.test")
+        let port = try await TLSDeliveryTests.freePort(ip: "127.0.0.11")
+        let rogue = try await FakeMX.start(ip: "127.0.0.12", port: port)
+        let peer = try await TLSDeliveryTests.Peer(ip: "127.0.0.11", port: port, dns: dnsmasq.address, domain: "sts.test")
         defer { peer.remove() }
         let bothCAs = dir + "/both.pem"
         try (try String(contentsOfFile: policyCA, encoding: .utf8) + String(contentsOfFile: peer.caFile, encoding: .utf8))
@@ -107,7 +107,7 @@ import Testing
         let sent = await good.courier.deliver(domain: "sts.test", mailFrom: "a@local.test", recipients: ["bob@sts.test"],
                                               message: message, smtputf8: false)
         #expect(sent.map(\.outcome) == [.sent], "\(sent)")
-        #expect(sent.first?.remoteMTA == "mx.sts.test [127.0.0.6]")
+        #expect(sent.first?.remoteMTA == "mx.sts.test [127.0.0.11]")
         #expect(sent.first?.tls?.hasSuffix(" verified") == true)
         #expect(rogue.connections == 0)
         #expect(FileManager.default.fileExists(atPath: good.root + "/state/mta-sts/sts.test.json"))
@@ -127,7 +127,7 @@ import Testing
         let plain = try DeliveryHarness(dns: resolver, port: port)
         let leaked = await plain.courier.deliver(domain: "sts.test", mailFrom: "a@local.test", recipients: ["bob@sts.test"],
                                                  message: message, smtputf8: false)
-        #expect(leaked.first?.remoteMTA == "rogue.sts.test [127.0.0.7]")
+        #expect(leaked.first?.remoteMTA == "rogue.sts.test [127.0.0.12]")
         await plain.stop()
 
         await peer.stop()

@@ -90,7 +90,7 @@ import Testing
         #expect(stateFile.contains("\"tls.test\" : \"tls-verified\""))
 
         // Without the CA: the certificate does not verify, TLS is used anyway (unverified).
-        let opportunistic = try DeliveryHarness(dns: resolver, port: port)
+        let opportunistic = try DeliveryHarness(dns: resolver, port: port, reuseConnections: false)
         let second = await opportunistic.courier.deliver(domain: "tls.test", mailFrom: "a@local.test",
                                                          recipients: ["bob@tls.test"], message: message, smtputf8: false)
         #expect(second.map(\.outcome) == [.sent])
