@@ -92,9 +92,9 @@ import Testing
         ])
         defer { dnsmasq.stop() }
         let resolver = DNSResolver(servers: [DNSServerAddress(dnsmasq.address)!], timeout: .seconds(1), cacheCapacity: 0)
-        let port = try await TLSDeliveryTests.freePort(ip: "127.0.0.11")
+        let peer = try await TLSDeliveryTests.Peer(ip: "127.0.0.11", dns: dnsmasq.address, domain: "sts.test")
+        let port = peer.port
         let rogue = try await FakeMX.start(ip: "127.0.0.12", port: port)
-        let peer = try await TLSDeliveryTests.Peer(ip: "127.0.0.11", port: port, dns: dnsmasq.address, domain: "sts.test")
         defer { peer.remove() }
         let bothCAs = dir + "/both.pem"
         try (try String(contentsOfFile: policyCA, encoding: .utf8) + String(contentsOfFile: peer.caFile, encoding: .utf8))
@@ -120,7 +120,7 @@ import Testing
                                                           message: message, smtputf8: false)
         #expect(deferred.map(\.outcome) == [.temporary], "\(deferred)")
         #expect(rogue.connections == 0)
-        #expect(peer.mailbox("bob").count == 1)
+        #expect(await DeliveryHarness.waitUntil(5) { peer.mailbox("bob").count == 1 })
         await unverifiable.stop()
 
         // Without MTA-STS the rogue MX (preference 5) would have been used.

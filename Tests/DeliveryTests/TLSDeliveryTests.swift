@@ -21,9 +21,11 @@ import Testing
         let task: Task<Void, any Error>
         let server: MailServer
         let domain: String
+        /// The port actually bound (the kernel chooses: no race with other tests for a "free" port).
+        let port: Int
         var caFile: String { root + "/config/certs/mx.\(domain)/fullchain.pem" }
 
-        init(ip: String, port: Int, dns: String, domain: String = "tls.test") async throws {
+        init(ip: String, dns: String, domain: String = "tls.test") async throws {
             self.domain = domain
             root = NSTemporaryDirectory() + "apus-peer-" + UUID().uuidString
             let configDir = root + "/config"
@@ -32,7 +34,7 @@ import Testing
                 .write(toFile: configDir + "/domains/\(domain)/users", atomically: true, encoding: .utf8)
             try SelfSignedCertificate.write(hostname: "mx.\(domain)", certsDirectory: configDir + "/certs")
             var config = ApusConfig(hostname: "mx.\(domain)", dataDir: root + "/data")
-            config.listen = .init(mx: [ListenAddress(host: ip, port: port)], submission: [], submissions: [], admin: [])
+            config.listen = .init(mx: [ListenAddress(host: ip, port: 0)], submission: [], submissions: [], admin: [])
             config.dns.servers = [try ListenAddress.parse(dns, defaultPort: 53)]
             config.delivery.holdRemote = true
             try config.render().write(toFile: configDir + "/apus.toml", atomically: true, encoding: .utf8)
@@ -41,7 +43,7 @@ import Testing
             group = ServiceGroup(configuration: .init(services: [.init(service: server)], logger: DeliveryHarness.logger))
             let group = self.group
             task = Task { try await group.run() }
-            _ = await server.boundAddresses()
+            port = await server.boundAddresses().first?.1.port ?? 0
         }
 
         func mailbox(_ user: String) -> [String] {
@@ -69,8 +71,8 @@ import Testing
         let dnsmasq = try await Dnsmasq.start(["--mx-host=tls.test,mx.tls.test,10", "--host-record=mx.tls.test,127.0.0.6"])
         defer { dnsmasq.stop() }
         let resolver = DNSResolver(servers: [DNSServerAddress(dnsmasq.address)!], timeout: .seconds(1), cacheCapacity: 0)
-        let port = try await Self.freePort(ip: "127.0.0.6")
-        let peer = try await Peer(ip: "127.0.0.6", port: port, dns: dnsmasq.address)
+        let peer = try await Peer(ip: "127.0.0.6", dns: dnsmasq.address)
+        let port = peer.port
         defer { peer.remove() }
 
         // Trusting the peer's certificate: verified TLS, recorded for the domain.
@@ -100,7 +102,12 @@ import Testing
 
         // The MX is replaced by one without STARTTLS: the verified domain is deferred, nothing is sent.
         await peer.stop()
-        let stripped = try await FakeMX.start(ip: "127.0.0.6", port: port)
+        var replacement: FakeMX?
+        for _ in 0..<60 where replacement == nil {   // the old listener's port may take a moment to free up
+            replacement = try? await FakeMX.start(ip: "127.0.0.6", port: port)
+            if replacement == nil { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        let stripped = try #require(replacement)
         let third = await verified.courier.deliver(domain: "tls.test", mailFrom: "a@local.test", recipients: ["bob@tls.test"],
                                                    message: message, smtputf8: false)
         #expect(third.map(\.outcome) == [.temporary])
