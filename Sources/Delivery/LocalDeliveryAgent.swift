@@ -63,7 +63,8 @@ public actor LocalDeliveryAgent {
                 continue
             }
             do {
-                let file = try await Self.write(body, returnPath: meta.mailFrom, to: rcpt.address, maildir: dir, hostname: hostname)
+                let file = try await Self.write(body, returnPath: meta.mailFrom, to: rcpt.address, maildir: dir,
+                                                hostname: hostname, queueID: meta.id)
                 updated.recipients[i].state = .sent
                 updated.recipients[i].attempts += 1
                 updated.recipients[i].lastReply = "delivered to maildir"
@@ -93,7 +94,8 @@ public actor LocalDeliveryAgent {
             return RecipientResult(address: address, outcome: .permanent, status: "5.1.3", reply: "invalid local address")
         }
         do {
-            let file = try await Self.write(body, returnPath: meta.mailFrom, to: address, maildir: dir, hostname: hostname)
+            let file = try await Self.write(body, returnPath: meta.mailFrom, to: address, maildir: dir, hostname: hostname,
+                                            queueID: meta.id)
             logger.info("delivered id=\(meta.id) to=<\(address)> maildir=\(dir) file=\(file)")
             return RecipientResult(address: address, outcome: .sent, status: "2.0.0", reply: "delivered to maildir")
         } catch {
@@ -110,9 +112,10 @@ public actor LocalDeliveryAgent {
     }
 
     nonisolated static func write(_ body: ByteBuffer, returnPath: String, to address: String, maildir: String,
-                                  hostname: String) async throws -> String {
+                                  hostname: String, queueID: String? = nil) async throws -> String {
         try await NIOThreadPool.singleton.runIfActive {
-            try MaildirWriter.deliver(body, returnPath: returnPath, deliveredTo: address, maildir: maildir, hostname: hostname)
+            try MaildirWriter.deliver(body, returnPath: returnPath, deliveredTo: address, maildir: maildir,
+                                      hostname: hostname, queueID: queueID)
         }
     }
 

@@ -81,7 +81,9 @@ public actor QueueRunner {
     /// Runs until cancelled. `wakeups` carries ids of newly queued messages.
     public nonisolated func run(wakeups: AsyncStream<String>) async {
         await scan(startup: true)
-        await withTaskGroup(of: Void.self) { group in
+        // A discarding group: finished deliveries release their memory at once (a plain task group
+        // keeps every child's result until `next()`, which grew ~10 KiB per message).
+        await withDiscardingTaskGroup { group in
             group.addTask {
                 for await id in wakeups { await self.markDue(id) }
             }
@@ -151,7 +153,8 @@ public actor QueueRunner {
     func takeReady() -> [String] {
         let now = clock()
         var ready: [String] = []
-        for (id, at) in due.sorted(by: { $0.value < $1.value }) where at <= now {
+        // Only the due entries are sorted: deferred messages waiting for a retry cost a comparison each.
+        for (id, _) in due.filter({ $0.value <= now }).sorted(by: { $0.value < $1.value }) {
             guard running.count < settings.maxConcurrent else { break }
             if running.contains(id) { continue }
             due[id] = nil

@@ -97,3 +97,27 @@ struct FileSpoolTests {
 }
 
 import Logging
+
+struct MaildirWriterTests {
+    @Test func sameQueuedMessageIsWrittenOnce() throws {
+        let dir = NSTemporaryDirectory() + "apus-maildir-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let id = QueuedMessage.newID()
+        let body = ByteBuffer(string: "Subject: x\r\n\r\nbody\r\n")
+        // As after a crash between the Maildir write and the queue update: the same delivery twice.
+        let first = try MaildirWriter.deliver(body, returnPath: "a@b.example", deliveredTo: "dev@example.test",
+                                              maildir: dir, hostname: "mx.example.test", queueID: id)
+        let second = try MaildirWriter.deliver(body, returnPath: "a@b.example", deliveredTo: "dev@example.test",
+                                               maildir: dir, hostname: "mx.example.test", queueID: id)
+        #expect(first == second)
+        #expect(first.contains(".Q\(id)R"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(dir)/new").count == 1)
+        // Another recipient of the same message, and a message without a queue id, get their own files.
+        try MaildirWriter.deliver(body, returnPath: "a@b.example", deliveredTo: "bob@example.test",
+                                  maildir: dir, hostname: "mx.example.test", queueID: id)
+        try MaildirWriter.deliver(body, returnPath: "a@b.example", deliveredTo: "dev@example.test",
+                                  maildir: dir, hostname: "mx.example.test")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(dir)/new").count == 3)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(dir)/tmp").isEmpty)
+    }
+}
