@@ -30,6 +30,8 @@ public final class MailServer: Service, Sendable {
     let logger: Logger
     let signer: OutboundSigner
     let resolver: any DNSResolving
+    /// How often the watched configuration files are checked for changes.
+    let configPollInterval: Duration
     let wakeups: AsyncStream<String>
     let wake: AsyncStream<String>.Continuation
     /// Addresses actually bound (port 0 resolved), filled when `run` starts listening.
@@ -38,7 +40,9 @@ public final class MailServer: Service, Sendable {
     /// Loads users and certificates; any error names its file.
     /// `resolver` replaces the DNS resolver built from `[dns]` (tests pass a fake).
     public init(config: ApusConfig, configDirectory: String, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-                resolver injectedResolver: (any DNSResolving)? = nil, logger: Logger) throws {
+                resolver injectedResolver: (any DNSResolving)? = nil, configPollInterval: Duration = .seconds(2),
+                logger: Logger) throws {
+        self.configPollInterval = configPollInterval
         self.config = config
         self.configDirectory = configDirectory
         let aliasSettings = AliasSettings(dropCharacters: config.aliases.dropCharacters,
@@ -119,6 +123,21 @@ public final class MailServer: Service, Sendable {
             tasks.addTask {
                 let signals = await UnixSignalsSequence(trapping: .sighup)
                 for await _ in signals.cancelOnGracefulShutdown() { self.reload() }
+            }
+            tasks.addTask {
+                // Renewed certificates and edited users, aliases or DKIM keys apply without a restart.
+                let watcher = ConfigWatcher(configDirectory: self.configDirectory)
+                var last = watcher.fingerprint()
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: self.configPollInterval)
+                    if Task.isCancelled { break }
+                    let now = watcher.fingerprint()
+                    if now != last {
+                        self.logger.info("configuration files changed: reloading")
+                        self.reload()
+                        last = now
+                    }
+                }
             }
             try? await gracefulShutdown()
             logger.info("shutting down: closing listeners")

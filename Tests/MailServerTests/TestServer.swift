@@ -51,7 +51,8 @@ final class TestServer: Sendable {
 
         var logger = Logger(label: "test")
         logger.logLevel = ProcessInfo.processInfo.environment["APUS_TEST_LOG"] != nil ? .debug : .critical
-        let server = try MailServer(config: loaded, configDirectory: configDirectory, resolver: resolver, logger: logger)
+        let server = try MailServer(config: loaded, configDirectory: configDirectory, resolver: resolver,
+                                    configPollInterval: .milliseconds(200), logger: logger)
         self.server = server
         let group = ServiceGroup(configuration: .init(services: [.init(service: server)], logger: logger))
         self.group = group
