@@ -126,6 +126,15 @@ let package = Package(
                 ],
                 swiftSettings: strict),
 
+        // Test support (fixtures shared by test targets; never linked into `apus`).
+        .target(name: "TestSupport",
+                dependencies: [
+                    "DNSCore", "DNSResolver",
+                    .product(name: "NIOCore", package: "swift-nio"),
+                    .product(name: "NIOPosix", package: "swift-nio"),
+                ],
+                swiftSettings: strict),
+
         // Layer 3: executables
         .executableTarget(name: "apus", dependencies: ["CLI"], swiftSettings: strict),
         .executableTarget(name: "FuzzSMTP", dependencies: ["SMTPProtocol",
@@ -141,10 +150,10 @@ let package = Package(
         // Tests
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
         .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore"]),
-        .testTarget(name: "DNSResolverTests", dependencies: ["DNSResolver", "DNSCore",
+        .testTarget(name: "DNSResolverTests", dependencies: ["TestSupport", "DNSResolver", "DNSCore",
                     .product(name: "NIOCore", package: "swift-nio"),
                     .product(name: "NIOPosix", package: "swift-nio")]),
-        .testTarget(name: "DMARCTests", dependencies: ["DMARC", "DNSCore", "DNSResolver",
+        .testTarget(name: "DMARCTests", dependencies: ["TestSupport", "DMARC", "DNSCore", "DNSResolver",
                     .product(name: "NIOCore", package: "swift-nio"),
                     .product(name: "NIOPosix", package: "swift-nio")],
                     resources: [.copy("Fixtures")]),
@@ -157,7 +166,7 @@ let package = Package(
         .testTarget(name: "MailQueueTests", dependencies: ["MailQueue", "Delivery",
                     .product(name: "NIOCore", package: "swift-nio"),
                     .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "DeliveryTests", dependencies: [
+        .testTarget(name: "DeliveryTests", dependencies: ["TestSupport", 
                     "Delivery", "MailQueue", "MailMessage", "SMTPTransport", "DNSCore", "DNSResolver",
                     "MailServer", "Config", "Certificates", "Directory",
                     .product(name: "NIOCore", package: "swift-nio"),

@@ -6,25 +6,25 @@ import NIOPosix
 import Glibc
 #endif
 
-/// (Copied from Tests/DNSResolverTests/Dnsmasq.swift, where the DNS engineer wrote it.)
+/// Test support shared by the test targets that need a real DNS server (never linked into `apus`).
 /// A real dnsmasq (Debian package `dnsmasq-base`) on 127.0.0.1 and a free high port, serving the
 /// records the integration tests ask for. Started per test with posix_spawn (an empty signal mask, so it
 /// does not inherit the test runner's blocked signals) and stopped by its PID.
-final class Dnsmasq: Sendable {
-    static let binary = "/usr/sbin/dnsmasq"
+public final class Dnsmasq: Sendable {
+    public static let binary = "/usr/sbin/dnsmasq"
 
-    let pid: pid_t
-    let port: Int
-    var address: String { "127.0.0.1:\(port)" }
+    public let pid: pid_t
+    public let port: Int
+    public var address: String { "127.0.0.1:\(port)" }
 
-    struct Missing: Error, CustomStringConvertible {
-        var description: String {
+    public struct Missing: Error, CustomStringConvertible {
+        public var description: String {
             "dnsmasq not found at \(Dnsmasq.binary): install the Debian package dnsmasq-base (apt-get install -y dnsmasq-base)"
         }
     }
 
-    struct StartFailed: Error, CustomStringConvertible {
-        let description: String
+    public struct StartFailed: Error, CustomStringConvertible {
+        public let description: String
     }
 
     private init(pid: pid_t, port: Int) {
@@ -33,7 +33,7 @@ final class Dnsmasq: Sendable {
     }
 
     /// Starts dnsmasq with `records` (extra command-line options such as `--host-record=…`).
-    static func start(_ records: [String]) async throws -> Dnsmasq {
+    public static func start(_ records: [String]) async throws -> Dnsmasq {
         guard access(binary, X_OK) == 0 else { throw Missing() }
         for _ in 0..<5 {
             let port = try await freePort()
@@ -49,7 +49,9 @@ final class Dnsmasq: Sendable {
         throw StartFailed(description: "dnsmasq did not start or answer on 5 ports")
     }
 
-    static func spawn(_ arguments: [String]) throws -> pid_t {
+    /// Starts `path` (default: dnsmasq) with `arguments` (argv[0] included), an empty signal mask and
+    /// stdout/stderr on /dev/null; returns its PID.
+    public static func spawn(_ arguments: [String], path: String = binary) throws -> pid_t {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -68,13 +70,13 @@ final class Dnsmasq: Sendable {
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid = pid_t()
-        let status = posix_spawn(&pid, binary, &actions, &attributes, &argv, environ)
-        guard status == 0 else { throw StartFailed(description: "posix_spawn \(binary): error \(status)") }
+        let status = posix_spawn(&pid, path, &actions, &attributes, &argv, environ)
+        guard status == 0 else { throw StartFailed(description: "posix_spawn \(path): error \(status)") }
         return pid
     }
 
     /// Polls with a query until dnsmasq answers (at most ~3 s).
-    func waitUntilReady() async -> Bool {
+    public func waitUntilReady() async -> Bool {
         let resolver = DNSResolver(servers: [DNSServerAddress(address)!], timeout: .milliseconds(100), attempts: 1,
                                    cacheCapacity: 0)
         for _ in 0..<30 {
@@ -86,14 +88,14 @@ final class Dnsmasq: Sendable {
     }
 
     /// SIGKILL to this PID only, then reap it.
-    func stop() {
+    public func stop() {
         kill(pid, SIGKILL)
         var status: Int32 = 0
         waitpid(pid, &status, 0)
     }
 
     /// A port that was free on 127.0.0.1 for UDP a moment ago.
-    static func freePort() async throws -> Int {
+    public static func freePort() async throws -> Int {
         let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .bind(host: "127.0.0.1", port: 0).get()
         let port = channel.localAddress!.port!
