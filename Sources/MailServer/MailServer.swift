@@ -36,6 +36,8 @@ public final class MailServer: Service, Sendable {
     let wake: AsyncStream<String>.Continuation
     /// Addresses actually bound (port 0 resolved), filled when `run` starts listening.
     private let bound = BoundAddresses()
+    /// Every open SMTP session, to say 421 to at shutdown.
+    let openChannels = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
 
     /// Loads users and certificates; any error names its file.
     /// `resolver` replaces the DNS resolver built from `[dns]` (tests pass a fake).
@@ -142,6 +144,10 @@ public final class MailServer: Service, Sendable {
             try? await gracefulShutdown()
             logger.info("shutting down: closing listeners")
             for channel in channels { try? await channel.close() }
+            // Open sessions get 421 and are closed; a message being written to the queue finishes first.
+            let sessions = openChannels.withLockedValue { Array($0.values) }
+            for session in sessions { session.pipeline.fireUserInboundEventTriggered(SMTPServerShutdown()) }
+            for session in sessions { try? await session.closeFuture.get() }
             wake.finish()
             tasks.cancelAll()
         }
@@ -175,6 +181,7 @@ public final class MailServer: Service, Sendable {
                                       signer: signer, senderChecker: senderChecker, inboundAuthenticator: inbound,
                                       delivered: { wake.yield($0) }, logger: logger)
         let tls = self.tls, connections = self.connections, logger = self.logger, hostname = config.hostname
+        let openChannels = self.openChannels
         var bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 512)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -191,7 +198,12 @@ public final class MailServer: Service, Sendable {
                         try channel.pipeline.syncOperations.addHandler(RefuseHandler(reply: .c421TooManyConnections(hostname)))
                         return
                     }
-                    channel.closeFuture.whenComplete { _ in connections.release(remote) }
+                    let key = ObjectIdentifier(channel)
+                    openChannels.withLockedValue { $0[key] = channel }
+                    channel.closeFuture.whenComplete { _ in
+                        connections.release(remote)
+                        openChannels.withLockedValue { $0[key] = nil }
+                    }
                     let context = tls.context
                     if kind == .submissions {
                         guard let context else {

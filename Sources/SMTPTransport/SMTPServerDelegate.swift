@@ -56,3 +56,9 @@ public struct SMTPServerSettings: Sendable {
         self.authFailureDelay = authFailureDelay
     }
 }
+
+/// Sent through every open connection's pipeline when the server stops: the handler answers `421` and
+/// closes (at once, or after the step it is waiting for, such as a queue write).
+public struct SMTPServerShutdown: Sendable {
+    public init() {}
+}

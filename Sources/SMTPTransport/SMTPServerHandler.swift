@@ -27,6 +27,7 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
     private var logger: Logger
     private var timeout: Scheduled<Void>?
     private var greeted = false
+    private var shuttingDown = false
 
     public init(settings: SMTPServerSettings, policy: any SessionPolicy, delegate: any SMTPServerDelegate,
                 tlsContext: NIOSSLContext?, info: ConnectionInfo, logger: Logger) {
@@ -65,6 +66,11 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
     }
 
     public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is SMTPServerShutdown {
+            shuttingDown = true
+            if !waiting { closeForShutdown(context: context) }   // else after the step in progress
+            return
+        }
         if let tls = event as? TLSUserEvent, case .handshakeCompleted = tls {
             let version = (try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self))?.tlsVersion
             info.tlsVersion = version.map(Self.name)
@@ -182,6 +188,18 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
         }
     }
 
+    /// The server is stopping: `421` and close (RFC 5321 §3.8), after any reply already due.
+    private func closeForShutdown(context: ChannelHandlerContext) {
+        guard !closing else { return }
+        closing = true
+        timeout?.cancel()
+        logger.info("closing connection from \(info.remoteAddress): server shutting down")
+        write(.c421Closing(settings.session.hostname, "shutting down"), context: context)
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer())).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
+        }
+    }
+
     private func pause(context: ChannelHandlerContext) {
         waiting = true
         context.flush()
@@ -192,6 +210,10 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
         guard context.channel.isActive else { return }
         waiting = false
         perform(actions, context: context)
+        if shuttingDown {
+            closeForShutdown(context: context)
+            return
+        }
         context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
         resetTimeout(context: context, settings.commandTimeout)
         processBuffer(context: context)

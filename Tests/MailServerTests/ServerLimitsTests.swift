@@ -88,4 +88,15 @@ struct ServerLimitsTests {
         }
         await server.stop()
     }
+
+    @Test func shutdownSays421ToOpenSessions() async throws {
+        let server = try await TestServer()
+        let client = try await TestClient(port: server.ports[.mx]!)
+        #expect(try await client.readLine()?.hasPrefix("220 ") == true)
+        try await client.send(Array("EHLO c\r\n".utf8))
+        while let line = try await client.readLine(), line.hasPrefix("250-") {}
+        await server.stop()
+        #expect(try await client.readLine() == "421 4.3.2 mx.example.test shutting down, closing connection")
+        #expect(try await client.isClosed())
+    }
 }
