@@ -72,6 +72,10 @@ extension SMTPSession {
             guard authenticatedUser != nil else { return fail(.c530AuthRequired) }
         }
         if params.smtputf8 && !esmtp { return fail(.c503BadSequence("SMTPUTF8 needs EHLO")) }
+        if !esmtp && (params.size != nil || params.body != nil || params.auth != nil) {
+            // RFC 5321 §4.1.1.1: service extensions exist only in a session opened with EHLO.
+            return fail(SMTPReply(555, EnhancedStatusCode(5, 5, 4), "MAIL parameters need EHLO, not HELO"))
+        }
         if let size = params.size, size > configuration.maxMessageBytes {
             return fail(.c552TooBig(configuration.maxMessageBytes))
         }

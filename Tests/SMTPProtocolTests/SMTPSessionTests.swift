@@ -259,4 +259,11 @@ struct SMTPSessionTests {
         d.actions = d.session.lineTooLong()
         #expect(d.firstReply == "500 5.5.2")
     }
+
+    @Test func mailParametersNeedEHLO() {
+        var d = SessionDriver()
+        d.send("HELO c")
+        #expect(d.send("MAIL FROM:<a@b.example> SIZE=10") == "555 5.5.4")
+        #expect(d.send("MAIL FROM:<a@b.example>") == "250 2.1.0")
+    }
 }
