@@ -80,6 +80,10 @@ extension ApusConfig {
                   comment: "PEM file of CAs for outgoing TLS; empty means the system trust store."),
             .init(table: "delivery", key: "hold_remote", kind: .boolean(\.delivery.holdRemote),
                   comment: "Keep mail for other domains queued instead of sending it (apus dev turns this on)."),
+            .init(table: "delivery", key: "queue_min_free_bytes", kind: .integer(\.delivery.queueMinFreeBytes),
+                  comment: "Refuse new mail with 452 4.3.1 while the queue's disk has less free space than this."),
+            .init(table: "delivery", key: "lmtp", kind: .string(\.delivery.lmtp),
+                  comment: "LMTP server (\"127.0.0.1:24\", e.g. Dovecot) for local users' mail; empty: Maildirs under data_dir/mail."),
 
             .init(table: "aliases", key: "drop_characters", kind: .string(\.aliases.dropCharacters),
                   comment: "Characters removed from a local part before lookup (\".\": j.doe@ reaches jdoe)."),

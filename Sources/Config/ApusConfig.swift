@@ -161,6 +161,11 @@ public struct ApusConfig: Sendable, Equatable {
         /// `hold_remote`: keep mail for other domains in the queue instead of sending it (`apus dev` sets it:
         /// nothing leaves the machine). `apus queue retry` after turning it off sends it.
         public var holdRemote: Bool
+        /// `"host:port"` of an LMTP server (Dovecot) for local mailboxes; empty: Apus writes Maildirs.
+        public var lmtp: String = ""
+        /// High-water mark of the queue: below this many free bytes on the queue's file system new
+        /// messages get `452 4.3.1` (the queue itself has no item cap).
+        public var queueMinFreeBytes: Int = 268_435_456
 
         public init(smtpPort: Int = 25, giveUpAfter: ConfigDuration = .days(5), caFile: String = "",
                     holdRemote: Bool = false) {

@@ -25,6 +25,8 @@ public actor QueueRunner {
         public var schedule: RetrySchedule
         /// `[delivery] hold_remote`: keep remote recipients queued (apus dev: nothing leaves the machine).
         public var holdRemote: Bool
+        /// `[delivery] lmtp`: local mailboxes are reached through this LMTP server instead of Maildirs.
+        public var lmtp: LMTPCourier?
         public var triggerDirectory: String?
         public var tick: Duration
         public var scanInterval: Duration
@@ -32,11 +34,12 @@ public actor QueueRunner {
         public var maxPerDestination: Int
 
         public init(hostname: String, schedule: RetrySchedule = RetrySchedule(), holdRemote: Bool = false,
-                    triggerDirectory: String? = nil, tick: Duration = .seconds(1), scanInterval: Duration = .seconds(60),
+                    lmtp: LMTPCourier? = nil, triggerDirectory: String? = nil, tick: Duration = .seconds(1), scanInterval: Duration = .seconds(60),
                     maxConcurrent: Int = 32, maxPerDestination: Int = 4) {
             self.hostname = hostname
             self.schedule = schedule
             self.holdRemote = holdRemote
+            self.lmtp = lmtp
             self.triggerDirectory = triggerDirectory
             self.tick = tick
             self.scanInterval = scanInterval
@@ -183,7 +186,24 @@ public actor QueueRunner {
         let now = clock()
         var failed: [Int] = []
 
-        // Local recipients first: a `| command` alias (PipeCourier) or a Maildir write, no network.
+        // Local mailboxes through LMTP when configured: one transaction for all of them (RFC 2033).
+        if let lmtp = settings.lmtp {
+            let indices = meta.recipients.indices.filter {
+                meta.recipients[$0].state == .pending && meta.recipients[$0].command == nil
+                    && isLocalDomain(Self.domain(of: meta.recipients[$0].address))
+            }
+            if !indices.isEmpty {
+                let results = await lmtp.deliver(meta, body: body, addresses: indices.map { meta.recipients[$0].address },
+                                                 mailFrom: meta.mailFrom)
+                for (i, result) in zip(indices, results) {
+                    apply(result, to: &meta.recipients[i])
+                    if result.outcome == .permanent { failed.append(i) }
+                    logger.notice("\(result.outcome == .sent ? "delivered" : "lmtp \(result.outcome)") id=\(id) to=<\(result.address)> relay=lmtp \(lmtp.host):\(lmtp.port) reply=\"\(result.reply)\"")
+                }
+            }
+        }
+
+        // Local recipients: a `| command` alias (PipeCourier) or a Maildir write, no network.
         for i in meta.recipients.indices where meta.recipients[i].state == .pending {
             let address = meta.recipients[i].address
             let result: RecipientResult

@@ -63,12 +63,18 @@ public final class MailServer: Service, Sendable {
         let courier = try RemoteCourier(hostname: config.hostname, port: config.delivery.smtpPort, dns: resolver,
                                         tlsLevels: TLSLevelStore(path: "\(config.dataDir)/state/tls-levels.json"),
                                         caFile: config.delivery.caFile, mtaSTS: mtaSTS, group: group, logger: logger)
+        var lmtp: LMTPCourier?
+        if !config.delivery.lmtp.isEmpty {
+            let address = try ListenAddress.parse(config.delivery.lmtp)
+            lmtp = LMTPCourier(host: address.host == "localhost" ? "127.0.0.1" : address.host, port: address.port,
+                               hostname: config.hostname, logger: logger)
+        }
         let triggers = "\(config.dataDir)/state/retry"
         try DurableFile.makeDirectories(triggers)
         self.runner = QueueRunner(
             settings: .init(hostname: config.hostname,
                             schedule: RetrySchedule(giveUpAfter: config.delivery.giveUpAfter.duration),
-                            holdRemote: config.delivery.holdRemote, triggerDirectory: triggers),
+                            holdRemote: config.delivery.holdRemote, lmtp: lmtp, triggerDirectory: triggers),
             spool: spool, local: delivery, remote: courier,
             isLocalDomain: { dirHolder.current.isLocalDomain($0) }, logger: logger)
         self.connections = ConnectionLimiter(maxTotal: config.limits.maxConnections,

@@ -73,6 +73,11 @@ final class ServerDelegate: SMTPServerDelegate {
             logger.error("cannot resolve the recipients of a message from \(connection.remoteAddress): \(error)")
             return .failure(.c451AliasError)
         }
+        // The queue's high-water mark (RFC 3463 X.3.1: mail system full): nothing accepted that cannot be kept.
+        if let free = Self.freeBytes(config.dataDir + "/queue"), free < config.delivery.queueMinFreeBytes + message.readableBytes {
+            logger.error("queue disk nearly full (\(free) bytes free, minimum \(config.delivery.queueMinFreeBytes)): refusing mail from \(connection.remoteAddress)")
+            return .failure(SMTPReply(452, EnhancedStatusCode(4, 3, 1), "Insufficient system storage; try again later"))
+        }
         let id = QueuedMessage.newID()
         let received = ReceivedHeader(clientName: envelope.clientName, clientAddress: connection.remoteAddress,
                                       hostname: config.hostname, protocolName: envelope.protocolName, queueID: id,
@@ -180,4 +185,12 @@ final class ServerDelegate: SMTPServerDelegate {
         case .mailbox(let m): return m.description
         }
     }
+
+    /// Free bytes for unprivileged users on the file system holding `path`.
+    static func freeBytes(_ path: String) -> Int? {
+        var stats = statvfs()
+        guard statvfs(path, &stats) == 0 else { return nil }
+        return Int(stats.f_bavail) * Int(stats.f_frsize)
+    }
 }
+

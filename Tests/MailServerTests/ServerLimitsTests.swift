@@ -99,4 +99,20 @@ struct ServerLimitsTests {
         #expect(try await client.readLine() == "421 4.3.2 mx.example.test shutting down, closing connection")
         #expect(try await client.isClosed())
     }
+
+    @Test func fullQueueDiskRefusesWith452() async throws {
+        // A high-water mark above any disk's free space: every message is refused, nothing is queued.
+        let server = try await TestServer(configure: { $0.delivery.queueMinFreeBytes = Int.max / 4 })
+        let client = try await TestClient(port: server.ports[.mx]!)
+        _ = try await client.readLine()
+        try await client.send(Array("HELO c\r\nMAIL FROM:<a@remote.example>\r\nRCPT TO:<dev@example.test>\r\nDATA\r\n".utf8))
+        for _ in 0..<4 { _ = try await client.readLine() }
+        try await client.send(Array("Subject: x\r\n\r\nx\r\n.\r\n".utf8))
+        #expect(try await client.readLine() == "452 4.3.1 Insufficient system storage; try again later")
+        try await client.send(Array("NOOP\r\n".utf8))
+        #expect(try await client.readLine() == "250 2.0.0 Ok")
+        #expect(server.queueCount() == 0)
+        await client.close()
+        await server.stop()
+    }
 }
