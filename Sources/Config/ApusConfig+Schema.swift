@@ -82,6 +82,8 @@ extension ApusConfig {
                   comment: "Keep mail for other domains queued instead of sending it (apus dev turns this on)."),
             .init(table: "delivery", key: "queue_min_free_bytes", kind: .integer(\.delivery.queueMinFreeBytes),
                   comment: "Refuse new mail with 452 4.3.1 while the queue's disk has less free space than this."),
+            .init(table: "delivery", key: "mda", kind: .string(\.delivery.mda),
+                  comment: "Command delivering local mail from stdin ($RECIPIENT, $USER, $DOMAIN, $SENDER set; exit 75 = retry); empty: Maildirs."),
             .init(table: "delivery", key: "lmtp", kind: .string(\.delivery.lmtp),
                   comment: "LMTP server (\"127.0.0.1:24\", e.g. Dovecot) for local users' mail; empty: Maildirs under data_dir/mail."),
 

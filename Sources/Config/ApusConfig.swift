@@ -163,6 +163,10 @@ public struct ApusConfig: Sendable, Equatable {
         public var holdRemote: Bool
         /// `"host:port"` of an LMTP server (Dovecot) for local mailboxes; empty: Apus writes Maildirs.
         public var lmtp: String = ""
+        /// A command (run with /bin/sh) that delivers one local message from standard input, e.g. a
+        /// procmail or Dovecot `deliver` line; `$RECIPIENT`, `$SENDER`, `$USER` and `$DOMAIN` are set.
+        /// Exit 0 delivered, 75 (EX_TEMPFAIL) try later, anything else bounce. Empty: Maildirs.
+        public var mda: String = ""
         /// High-water mark of the queue: below this many free bytes on the queue's file system new
         /// messages get `452 4.3.1` (the queue itself has no item cap).
         public var queueMinFreeBytes: Int = 268_435_456

@@ -51,14 +51,14 @@ public struct PipeCourier: Sendable {
 
     /// Runs `command` with `message` on stdin, waiting on a thread of `threadPool`.
     public func deliver(command: String, message: ByteBuffer, sender: String, recipient: String,
-                        originalRecipient: String? = nil) async -> Outcome {
+                        originalRecipient: String? = nil, environment extra: [String: String] = [:]) async -> Outcome {
         let bytes = Array(message.readableBytesView)
         let environment = [
             "PATH=/usr/local/bin:/usr/bin:/bin",
             "SENDER=\(sender)",
             "RECIPIENT=\(recipient)",
             "ORIGINAL_RECIPIENT=\(originalRecipient ?? recipient)",
-        ]
+        ] + extra.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         let argv = [shell, "-c", command]
         let limit = timeout
         do {

@@ -27,6 +27,8 @@ public actor QueueRunner {
         public var holdRemote: Bool
         /// `[delivery] lmtp`: local mailboxes are reached through this LMTP server instead of Maildirs.
         public var lmtp: LMTPCourier?
+        /// `[delivery] mda`: local mailboxes are reached through this command instead of Maildirs.
+        public var mda: String?
         public var triggerDirectory: String?
         public var tick: Duration
         public var scanInterval: Duration
@@ -34,12 +36,13 @@ public actor QueueRunner {
         public var maxPerDestination: Int
 
         public init(hostname: String, schedule: RetrySchedule = RetrySchedule(), holdRemote: Bool = false,
-                    lmtp: LMTPCourier? = nil, triggerDirectory: String? = nil, tick: Duration = .seconds(1), scanInterval: Duration = .seconds(60),
+                    lmtp: LMTPCourier? = nil, mda: String? = nil, triggerDirectory: String? = nil, tick: Duration = .seconds(1), scanInterval: Duration = .seconds(60),
                     maxConcurrent: Int = 32, maxPerDestination: Int = 4) {
             self.hostname = hostname
             self.schedule = schedule
             self.holdRemote = holdRemote
             self.lmtp = lmtp
+            self.mda = mda
             self.triggerDirectory = triggerDirectory
             self.tick = tick
             self.scanInterval = scanInterval
@@ -210,6 +213,12 @@ public actor QueueRunner {
             if let command = meta.recipients[i].command {
                 result = await Self.runPipe(command, pipe: pipe, meta: meta, body: body, index: i)
                 if result.outcome == .sent { logger.notice("delivered id=\(id) to=<\(address)> pipe=\"\(command)\"") }
+            } else if isLocalDomain(Self.domain(of: address)), let mda = settings.mda {
+                let at = address.lastIndex(of: "@") ?? address.endIndex
+                let user = String(address[..<at]), domain = Self.domain(of: address)
+                result = await Self.runPipe(mda, pipe: pipe, meta: meta, body: body, index: i,
+                                            environment: ["USER": user, "DOMAIN": domain])
+                if result.outcome == .sent { logger.notice("delivered id=\(id) to=<\(address)> mda=\"\(mda)\"") }
             } else if isLocalDomain(Self.domain(of: address)) {
                 result = await local.deliverOne(meta, body: body, address: address)
             } else {
@@ -306,11 +315,11 @@ public actor QueueRunner {
         }
     }
 
-    static func runPipe(_ command: String, pipe: PipeCourier, meta: QueuedMessage, body: ByteBuffer, index: Int) async
-        -> RecipientResult {
+    static func runPipe(_ command: String, pipe: PipeCourier, meta: QueuedMessage, body: ByteBuffer, index: Int,
+                        environment: [String: String] = [:]) async -> RecipientResult {
         let r = meta.recipients[index]
         switch await pipe.deliver(command: command, message: body, sender: meta.mailFrom, recipient: r.address,
-                                  originalRecipient: r.original) {
+                                  originalRecipient: r.original, environment: environment) {
         case .delivered:
             return RecipientResult(address: r.address, outcome: .sent, status: "2.0.0", reply: "delivered to command")
         case .temporary(let why):

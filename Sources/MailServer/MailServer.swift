@@ -74,7 +74,8 @@ public final class MailServer: Service, Sendable {
         self.runner = QueueRunner(
             settings: .init(hostname: config.hostname,
                             schedule: RetrySchedule(giveUpAfter: config.delivery.giveUpAfter.duration),
-                            holdRemote: config.delivery.holdRemote, lmtp: lmtp, triggerDirectory: triggers),
+                            holdRemote: config.delivery.holdRemote, lmtp: lmtp,
+                            mda: config.delivery.mda.isEmpty ? nil : config.delivery.mda, triggerDirectory: triggers),
             spool: spool, local: delivery, remote: courier,
             isLocalDomain: { dirHolder.current.isLocalDomain($0) }, logger: logger)
         self.connections = ConnectionLimiter(maxTotal: config.limits.maxConnections,

@@ -120,3 +120,42 @@ struct LMTPDeliveryTests {
         await server.stop()
     }
 }
+
+/// `[delivery] mda`: a command delivers local mail; exit 75 means "try again later".
+struct MDADeliveryTests {
+    @Test func mdaCommandGetsTheMessageAndExit75Defers() async throws {
+        let out = NSTemporaryDirectory() + "apus-mda-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        // bob's delivery fails temporarily; dev's is written to a file named after $USER.
+        let command = "[ \"$USER\" = bob ] && exit 75; cat > '\(out)/'\"$USER\"'@'\"$DOMAIN\""
+        let server = try await TestServer(configure: { $0.delivery.mda = command })
+        let client = try await TestClient(port: server.ports[.mx]!)
+        _ = try await client.readLine()
+        try await client.send(Array(("HELO c\r\nMAIL FROM:<a@remote.example>\r\nRCPT TO:<dev@example.test>\r\n"
+            + "RCPT TO:<bob@example.test>\r\nDATA\r\n").utf8))
+        for _ in 0..<5 { _ = try await client.readLine() }
+        try await client.send(Array("Subject: via mda\r\n\r\nhello\r\n.\r\n".utf8))
+        #expect(try await client.readLine()?.hasPrefix("250 2.0.0") == true)
+        await client.close()
+        let file = out + "/dev@example.test"
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !FileManager.default.fileExists(atPath: file) && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(text.contains("Subject: via mda\r\n\r\nhello\r\n"))
+        #expect(server.maildirCount() == 0)
+        // bob's copy stays queued for a retry (exit 75), dev's is done.
+        let queue = server.dataDirectory + "/queue"
+        let states = ((try? FileManager.default.contentsOfDirectory(atPath: queue)) ?? []).filter { $0.hasSuffix(".state") }
+        #expect(states.count == 1)
+        if let state = states.first {
+            let json = try String(contentsOfFile: "\(queue)/\(state)", encoding: .utf8)
+            #expect(json.contains("\"state\":\"pending\""))
+            #expect(json.contains("\"state\":\"sent\""))
+        }
+        await server.stop()
+    }
+}
