@@ -22,19 +22,10 @@ public enum MessageVerification {
         }
         let verdict = await SenderChecker(resolver: resolver, hostname: hostname, rejectFail: true, logger: logger)
             .check(sender, heloName: helo, clientAddress: clientIP)
-        var fields: [String] = []
+        var fields = verdict.traceFields
         var envelope = Envelope(mailFrom: sender, recipients: [], parameters: MailParameters(), clientName: helo,
                                 authenticatedUser: nil, protocolName: "ESMTP")
-        if verdict.refusal != nil {
-            // Recompute without rejecting, to show the fields too.
-            let recorded = await SenderChecker(resolver: resolver, hostname: hostname, rejectFail: false, logger: logger)
-                .check(sender, heloName: helo, clientAddress: clientIP)
-            envelope.annotations = recorded.annotations
-            fields += recorded.traceFields
-        } else {
-            envelope.annotations = verdict.annotations
-            fields += verdict.traceFields
-        }
+        envelope.annotations = verdict.annotations
         let normalized = ByteBuffer(bytes: normalizeLineEndings(message))
         let outcome = await InboundAuthenticator(resolver: resolver, hostname: hostname, rejectDMARCFailures: true,
                                                  logger: logger).evaluate(message: normalized, envelope: envelope)

@@ -21,18 +21,21 @@ struct SenderChecker: Sendable {
         let result = await verifier.checkMailFrom(ip: ip, mailFrom: mailFrom, helo: heloName)
         let field = result.receivedSPFHeader(receiver: hostname)
         logger.info("SPF \(result.result) for <\(mailFrom)> from \(clientAddress) helo=\(heloName)")
+        // The fields are filled in even with a refusal: `apus verify` shows them; the session drops them.
+        var verdict = SenderVerdict(traceFields: [field], annotations: [
+            "spf.result": result.result.rawValue, "spf.domain": result.domain,
+            "spf.ar": result.authenticationResultsPart])
         switch result.result {
         case .fail where rejectFail:
             let why = result.explanation.map { ": \($0)" } ?? ""
-            return SenderVerdict(refusal: SMTPReply(550, EnhancedStatusCode(5, 7, 23),
-                "SPF check failed: \(clientAddress) is not allowed to send mail for \(result.domain)\(why)"))
+            verdict.refusal = SMTPReply(550, EnhancedStatusCode(5, 7, 23),
+                "SPF check failed: \(clientAddress) is not allowed to send mail for \(result.domain)\(why)")
         case .temperror where rejectFail:
-            return SenderVerdict(refusal: SMTPReply(451, EnhancedStatusCode(4, 7, 24),
-                "SPF check could not be completed (DNS error); try again later"))
+            verdict.refusal = SMTPReply(451, EnhancedStatusCode(4, 7, 24),
+                "SPF check could not be completed (DNS error); try again later")
         default:
-            return SenderVerdict(traceFields: [field], annotations: [
-                "spf.result": result.result.rawValue, "spf.domain": result.domain,
-                "spf.ar": result.authenticationResultsPart])
+            break
         }
+        return verdict
     }
 }
