@@ -136,16 +136,17 @@ let package = Package(
                 swiftSettings: strict),
 
         // Layer 3: executables
+        .target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"),
         .executableTarget(name: "apus", dependencies: ["CLI"], swiftSettings: strict),
-        .executableTarget(name: "FuzzSMTP", dependencies: ["SMTPProtocol",
+        .executableTarget(name: "FuzzSMTP", dependencies: ["FuzzSupport", "SMTPProtocol",
                           .product(name: "NIOCore", package: "swift-nio")],
                           path: "Fuzz/FuzzSMTP", exclude: ["corpus"]),
-        .executableTarget(name: "FuzzDMARC", dependencies: ["DMARC"], path: "Fuzz/FuzzDMARC", exclude: ["corpus"]),
-        .executableTarget(name: "FuzzDKIM", dependencies: ["DKIM"], path: "Fuzz/FuzzDKIM", exclude: ["corpus"]),
-        .executableTarget(name: "FuzzDNS", dependencies: ["DNSCore",
+        .executableTarget(name: "FuzzDMARC", dependencies: ["FuzzSupport", "DMARC"], path: "Fuzz/FuzzDMARC", exclude: ["corpus"]),
+        .executableTarget(name: "FuzzDKIM", dependencies: ["FuzzSupport", "DKIM"], path: "Fuzz/FuzzDKIM", exclude: ["corpus"]),
+        .executableTarget(name: "FuzzDNS", dependencies: ["FuzzSupport", "DNSCore",
                           .product(name: "NIOCore", package: "swift-nio")],
                           path: "Fuzz/FuzzDNS", exclude: ["corpus"]),
-        .executableTarget(name: "FuzzSPF", dependencies: ["SPF"], path: "Fuzz/FuzzSPF", exclude: ["corpus"]),
+        .executableTarget(name: "FuzzSPF", dependencies: ["FuzzSupport", "SPF"], path: "Fuzz/FuzzSPF", exclude: ["corpus"]),
 
         // Tests
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),

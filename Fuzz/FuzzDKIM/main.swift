@@ -8,6 +8,7 @@
 // Properties checked: nothing traps; a parsed tag list re-parses from its encoding to the same list.
 import DKIM
 import Foundation
+import FuzzSupport
 
 func fuzzOne(_ bytes: [UInt8]) {
     if let list = try? DKIMTagList.parse(bytes) {
@@ -46,21 +47,5 @@ var argc = CommandLine.argc
 var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
 exit(LLVMFuzzerRunDriver(&argc, &argv, { fuzzRaw($0, $1) }))
 #else
-var count = 0
-for argument in CommandLine.arguments.dropFirst() {
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory) else {
-        FileHandle.standardError.write(Data("FuzzDKIM: no such file \(argument)\n".utf8))
-        exit(2)
-    }
-    let files = isDirectory.boolValue
-        ? ((try? FileManager.default.contentsOfDirectory(atPath: argument)) ?? []).sorted().map { "\(argument)/\($0)" }
-        : [argument]
-    for file in files {
-        guard let data = FileManager.default.contents(atPath: file) else { continue }
-        fuzzOne([UInt8](data))
-        count += 1
-    }
-}
-print("FuzzDKIM: replayed \(count) input(s) without a crash")
+exit(replayCorpus("FuzzDKIM") { fuzzOne($0) })
 #endif

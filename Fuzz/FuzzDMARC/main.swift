@@ -7,6 +7,7 @@
 // same function (scripts/test runs the corpus that way), so the target always compiles.
 import DMARC
 import Foundation
+import FuzzSupport
 
 let psl = PublicSuffixList.bundled
 
@@ -56,22 +57,5 @@ var argc = CommandLine.argc
 var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
 exit(LLVMFuzzerRunDriver(&argc, &argv, { fuzzOne($0, $1) }))
 #else
-var count = 0
-for path in CommandLine.arguments.dropFirst() {
-    var isDir: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-        FileHandle.standardError.write(Data("FuzzDMARC: \(path): no such file\n".utf8))
-        exit(2)
-    }
-    let files = isDir.boolValue
-        ? ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted().map { "\(path)/\($0)" }
-        : [path]
-    for file in files {
-        guard let data = FileManager.default.contents(atPath: file) else { continue }
-        let bytes = [UInt8](data)
-        _ = bytes.withUnsafeBufferPointer { fuzzOne($0.baseAddress, $0.count) }
-        count += 1
-    }
-}
-print("FuzzDMARC: replayed \(count) inputs, no crash")
+exit(replayCorpus("FuzzDMARC") { _ = $0.withUnsafeBufferPointer { fuzzOne($0.baseAddress, $0.count) } })
 #endif

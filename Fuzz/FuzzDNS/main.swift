@@ -7,6 +7,7 @@
 //         .build-fuzz/debug/FuzzDNS -max_total_time=180 Fuzz/FuzzDNS/corpus
 // Replay: swift run FuzzDNS Fuzz/FuzzDNS/corpus [more files or directories]   (normal build, no libFuzzer)
 import DNSCore
+import FuzzSupport
 import NIOCore
 
 #if canImport(Glibc)
@@ -52,44 +53,5 @@ exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in
     return 0
 })
 #else
-/// Without libFuzzer: run every file given (directories: every file inside) through `fuzzOne`.
-func readFile(_ path: String) -> [UInt8]? {
-    guard let file = fopen(path, "rb") else { return nil }
-    defer { fclose(file) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let count = fread(&chunk, 1, chunk.count, file)
-        if count <= 0 { break }
-        bytes += chunk[0..<count]
-    }
-    return bytes
-}
-
-func files(_ path: String) -> [String] {
-    guard let dir = opendir(path) else { return [path] }
-    defer { closedir(dir) }
-    var out: [String] = []
-    while let entry = readdir(dir) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-        }
-        if name == "." || name == ".." { continue }
-        out += files(path + "/" + name)
-    }
-    return out.sorted()
-}
-
-var count = 0
-for argument in CommandLine.arguments.dropFirst() {
-    for path in files(argument) {
-        guard let bytes = readFile(path) else {
-            print("FuzzDNS: cannot read \(path)")
-            exit(2)
-        }
-        fuzzOne(bytes)
-        count += 1
-    }
-}
-print("FuzzDNS: \(count) inputs replayed, no failure")
+exit(replayCorpus("FuzzDNS") { fuzzOne($0) })
 #endif

@@ -8,6 +8,7 @@
 import Foundation
 import NIOCore
 import SMTPProtocol
+import FuzzSupport
 
 /// Invariants checked on every input: nothing crashes; a parsed MAIL/RCPT address re-encodes and
 /// parses to the same value; the DATA decoder finds the same end whatever the chunking.
@@ -74,22 +75,5 @@ var argc = CommandLine.argc
 var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
 exit(LLVMFuzzerRunDriver(&argc, &argv, { fuzzOne($0, $1) }))
 #else
-var count = 0
-for path in CommandLine.arguments.dropFirst() {
-    var isDir: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-        FileHandle.standardError.write(Data("FuzzSMTP: \(path): no such file\n".utf8))
-        exit(2)
-    }
-    let files = isDir.boolValue
-        ? ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted().map { "\(path)/\($0)" }
-        : [path]
-    for file in files {
-        guard let data = FileManager.default.contents(atPath: file) else { continue }
-        let bytes = [UInt8](data)
-        _ = bytes.withUnsafeBufferPointer { fuzzOne($0.baseAddress, $0.count) }
-        count += 1
-    }
-}
-print("FuzzSMTP: replayed \(count) inputs, no crash")
+exit(replayCorpus("FuzzSMTP") { _ = $0.withUnsafeBufferPointer { fuzzOne($0.baseAddress, $0.count) } })
 #endif
