@@ -16,8 +16,8 @@ import Glibc
     static let postfix = "/usr/sbin/postfix"
     static var available: Bool { FileManager.default.isExecutableFile(atPath: postfix) && getpwnam("postfix") != nil }
 
-    @Test(.enabled(if: PostfixTests.available))
-    func verifiedTLSToPostfix() async throws {
+    @Test func verifiedTLSToPostfix() async throws {
+        try #require(PostfixTests.available, "Postfix is missing: install the Debian package postfix (scripts/test does)")
         let dnsmasq = try await Dnsmasq.start(["--mx-host=pf.test,mx.pf.test,10", "--host-record=mx.pf.test,127.0.0.10"])
         defer { dnsmasq.stop() }
         let resolver = DNSResolver(servers: [DNSServerAddress(dnsmasq.address)!], timeout: .seconds(1), cacheCapacity: 0)
