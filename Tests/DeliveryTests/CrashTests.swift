@@ -18,15 +18,7 @@ import Testing
         let mx = try await FakeMX.start(ip: "127.0.0.2", port: 0)
         let root = NSTemporaryDirectory() + "apus-crash-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let configDir = root + "/config"
-        try FileManager.default.createDirectory(atPath: configDir + "/domains/local.test", withIntermediateDirectories: true)
-        try "dev \(try PasswordHash.make(password: "x", logN: 10))\n"
-            .write(toFile: configDir + "/domains/local.test/users", atomically: true, encoding: .utf8)
-        var config = ApusConfig(hostname: "mx.local.test", dataDir: root + "/data")
-        config.listen = .init(mx: [ListenAddress(host: "127.0.0.1", port: 0)], submission: [], submissions: [], admin: [])
-        config.dns.servers = [try ListenAddress.parse(dnsmasq.address, defaultPort: 53)]
-        config.delivery.smtpPort = mx.port
-        try config.render().write(toFile: configDir + "/apus.toml", atomically: true, encoding: .utf8)
+        let configDir = try ServerDeliveryTests.writeConfig(root: root, dns: dnsmasq, mxPort: mx.port)
 
         let spool = try FileSpool(directory: root + "/data/queue")
         for i in 0..<n {

@@ -15,21 +15,28 @@ import Testing
         .deletingLastPathComponent().path
     static var apusBinary: String { packageRoot + "/.build/debug/apus" }
 
-    @Test func resumesAtStartAndPicksUpSendmail() async throws {
-        let dnsmasq = try await Dnsmasq.start(["--mx-host=multi.test,mx1.multi.test,10", "--host-record=mx1.multi.test,127.0.0.2"])
-        defer { dnsmasq.stop() }
-        let mx = try await FakeMX.start(ip: "127.0.0.2", port: 0)
-        let root = NSTemporaryDirectory() + "apus-serve-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: root) }
+    /// A configuration for `apus serve` under `root`: local domain local.test with user dev, the MX
+    /// listener on 127.0.0.1 (any port), DNS from `dns`, outbound SMTP to `mxPort`. Returns its directory.
+    static func writeConfig(root: String, dns: Dnsmasq, mxPort: Int) throws -> String {
         let configDir = root + "/config"
         try FileManager.default.createDirectory(atPath: configDir + "/domains/local.test", withIntermediateDirectories: true)
         try "dev \(try PasswordHash.make(password: "x", logN: 10))\n"
             .write(toFile: configDir + "/domains/local.test/users", atomically: true, encoding: .utf8)
         var config = ApusConfig(hostname: "mx.local.test", dataDir: root + "/data")
         config.listen = .init(mx: [ListenAddress(host: "127.0.0.1", port: 0)], submission: [], submissions: [], admin: [])
-        config.dns.servers = [try ListenAddress.parse(dnsmasq.address, defaultPort: 53)]
-        config.delivery.smtpPort = mx.port
+        config.dns.servers = [try ListenAddress.parse(dns.address, defaultPort: 53)]
+        config.delivery.smtpPort = mxPort
         try config.render().write(toFile: configDir + "/apus.toml", atomically: true, encoding: .utf8)
+        return configDir
+    }
+
+    @Test func resumesAtStartAndPicksUpSendmail() async throws {
+        let dnsmasq = try await Dnsmasq.start(["--mx-host=multi.test,mx1.multi.test,10", "--host-record=mx1.multi.test,127.0.0.2"])
+        defer { dnsmasq.stop() }
+        let mx = try await FakeMX.start(ip: "127.0.0.2", port: 0)
+        let root = NSTemporaryDirectory() + "apus-serve-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let configDir = try ServerDeliveryTests.writeConfig(root: root, dns: dnsmasq, mxPort: mx.port)
 
         // Queued while the server is down.
         let spool = try FileSpool(directory: root + "/data/queue")
