@@ -23,6 +23,7 @@ public struct ApusCommand: AsyncParsableCommand {
             SendCommand.self,
             SendmailCommand.self,
             AliasCommand.self,
+            ConfigCommand.self,
         ]
     )
     public init() {}
