@@ -226,7 +226,7 @@ public final class MailServer: Service, Sendable {
                                           info: info, logger: logger))
                 }
             }
-            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             .bind(host: host, port: port)
             .get()
     }

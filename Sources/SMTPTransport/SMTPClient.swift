@@ -136,7 +136,7 @@ public final class SMTPClientConnection: Sendable {
         do {
             let (channel, handler) = try await ClientBootstrap(group: group)
                 .connectTimeout(timeouts.connect)
-                .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+                .channelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
                 .connect(to: address) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let handler = SMTPReplyHandler()
