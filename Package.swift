@@ -117,7 +117,7 @@ let package = Package(
         .target(name: "CLI",
                 dependencies: [
                     "SPF", "MailServer", "Config", "Directory", "DNSCore", "DNSResolver", "Certificates",
-                    "MailQueue", "SMTPProtocol", "DKIM", "SMTPTransport", "MailMessage",
+                    "MailQueue", "SMTPProtocol", "DKIM", "DMARC", "Delivery", "SMTPTransport", "MailMessage",
                     .product(name: "ArgumentParser", package: "swift-argument-parser"),
                     .product(name: "Logging", package: "swift-log"),
                     .product(name: "NIOCore", package: "swift-nio"),
@@ -162,7 +162,7 @@ let package = Package(
         .testTarget(name: "SPFTests", dependencies: ["SPF", "DNSCore"], exclude: ["Fixtures"]),
         .testTarget(name: "DirectoryTests", dependencies: ["Directory"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
-        .testTarget(name: "CLITests", dependencies: ["CLI", "Config", "DKIM", "DNSCore", "Directory",
+        .testTarget(name: "CLITests", dependencies: ["CLI", "Config", "DKIM", "DNSCore", "Directory", "Certificates", "TestSupport",
                     .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "MailQueueTests", dependencies: ["MailQueue", "Delivery",
                     .product(name: "NIOCore", package: "swift-nio"),

@@ -13,6 +13,7 @@ public struct ApusCommand: AsyncParsableCommand {
             ServeCommand.self,
             DevCommand.self,
             InitCommand.self,
+            CheckCommand.self,
             UserCommand.self,
             AuthenticateCommand.self,
             DNSCommand.self,

@@ -38,14 +38,8 @@ struct DNSRecordsCommand: AsyncParsableCommand {
         let addresses = try DomainArgument.addresses(ipv4: ipv4, ipv6: ipv6)
         let configDirectory = options.configDirectory
         let config = try ApusConfig.load(configDirectory: configDirectory)
-        let hostname: String
-        do { hostname = try DomainArgument.normalize(config.hostname, what: "hostname") } catch {
-            throw CLIError("\(configDirectory)/apus.toml: hostname \"\(config.hostname)\" is not a full host name; set it to this server's name in DNS, like mx.\(domain)")
-        }
-        let keys: [DKIMSigningKey]
-        do { keys = try DKIMKeyStore.load(configDirectory: configDirectory, domain: domain) } catch {
-            throw CLIError("\(error)")
-        }
+        let hostname = try DomainArgument.hostname(of: config, configDirectory: configDirectory, domain: domain)
+        let keys = try DomainArgument.dkimKeys(configDirectory: configDirectory, domain: domain)
         var isDirectory: ObjCBool = false
         if !FileManager.default.fileExists(atPath: "\(configDirectory)/domains/\(domain)", isDirectory: &isDirectory)
             || !isDirectory.boolValue {
@@ -309,6 +303,20 @@ enum DomainArgument {
             throw ValidationError("\(what) \"\(text)\" has no dot: write the full name, like example.com")
         }
         return name
+    }
+
+    /// The configured host name, normalized; an error naming apus.toml when it is not a full host name.
+    static func hostname(of config: ApusConfig, configDirectory: String, domain: String) throws -> String {
+        do { return try normalize(config.hostname, what: "hostname") } catch {
+            throw CLIError("\(configDirectory)/apus.toml: hostname \"\(config.hostname)\" is not a full host name; set it to this server's name in DNS, like mx.\(domain)")
+        }
+    }
+
+    /// The domain's DKIM keys (none when it has no dkim/ directory); an error names the bad key file.
+    static func dkimKeys(configDirectory: String, domain: String) throws -> [DKIMSigningKey] {
+        do { return try DKIMKeyStore.load(configDirectory: configDirectory, domain: domain) } catch {
+            throw CLIError("\(error)")
+        }
     }
 
     /// `--ip` values (IPv4; an IPv6 address is accepted too) and `--ip6` values (IPv6 only), without repeats.

@@ -64,10 +64,7 @@ struct InitCommand: AsyncParsableCommand {
         print("Setting up \(domain) in \(configDirectory)\n")
 
         let config = try setUpConfig(configDirectory: configDirectory, domain: domain, report: &report)
-        let hostname: String
-        do { hostname = try DomainArgument.normalize(config.hostname, what: "hostname") } catch {
-            throw CLIError("\(configDirectory)/apus.toml: hostname \"\(config.hostname)\" is not a full host name; set it to this server's name in DNS, like mx.\(domain)")
-        }
+        let hostname = try DomainArgument.hostname(of: config, configDirectory: configDirectory, domain: domain)
         // A bad user name is refused before anything else is written.
         let userName = try user.map { try Self.userName($0, domain: domain, config: config) }
         let domainDirectory = "\(configDirectory)/domains/\(domain)"

@@ -113,6 +113,11 @@ public actor MTASTSPolicyStore {
         let description: String
     }
 
+    /// The policy text of `domain`, fetched now (no cache): for `apus check`.
+    public func fetchPolicyText(_ domain: String) async throws -> String {
+        try await fetch(domain.lowercased())
+    }
+
     /// GET https://mta-sts.<domain>/.well-known/mta-sts.txt, the host's addresses from our resolver.
     func fetch(_ domain: String) async throws -> String {
         let host = "mta-sts.\(domain)"
