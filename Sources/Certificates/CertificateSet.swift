@@ -87,6 +87,7 @@ public struct CertificateSet: Sendable {
         } catch {
             throw CertificateError(path: keyPath, reason: "not a PEM private key (\(error))")
         }
+        try checkKeyMatches(chain: chain, key: key, chainPath: chainPath, keyPath: keyPath)
         let leaf: Certificate
         do {
             leaf = try Certificate(derEncoded: leafDER)
@@ -109,6 +110,23 @@ public struct CertificateSet: Sendable {
         return CertificateEntry(name: name, dnsNames: names, chain: chain, key: key,
                                 notValidAfter: leaf.notValidAfter, notValidBefore: leaf.notValidBefore,
                                 isSelfSigned: leaf.issuer == leaf.subject)
+    }
+
+    /// The key must belong to the leaf certificate. A renewal that rewrites the two files one after
+    /// the other (acme.sh, `cp` in a certbot deploy hook) leaves the new certificate beside the old key
+    /// for a moment; such a pair is refused, and the caller keeps serving the previous one. BoringSSL
+    /// makes the comparison when a pair goes into a context; doing it here also covers the certificates
+    /// chosen by SNI, which are otherwise only paired during a handshake, where the mismatch would fail it.
+    static func checkKeyMatches(chain: [NIOSSLCertificate], key: NIOSSLPrivateKey,
+                                chainPath: String, keyPath: String) throws {
+        do {
+            _ = try NIOSSLContext(configuration: .makeServerConfiguration(
+                certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key)))
+        } catch NIOSSLError.failedToLoadPrivateKey {
+            throw CertificateError(path: keyPath, reason: "does not match the certificate in \(chainPath)")
+        } catch {
+            throw CertificateError(path: keyPath, reason: "cannot be used with the certificate in \(chainPath) (\(error))")
+        }
     }
 
     /// The certificate for an SNI name: an exact or wildcard match, else the default.
