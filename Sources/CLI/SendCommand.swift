@@ -28,6 +28,8 @@ struct SendCommand: AsyncParsableCommand {
     @Option(help: "starttls (default), implicit (port 465) or none.") var tls: TLSMode = .starttls
     @Flag(help: "Do not verify the server's certificate.") var insecure = false
     @Option(help: "PEM file of CAs to trust instead of the system store.") var caFile: String?
+    @Option(name: .customLong("tls-name"), help: ArgumentHelp("The name the certificate must be valid for, sent as SNI (default: the --server host; needed when --server is an IP address).", valueName: "NAME"))
+    var tlsName: String?
     @Option(help: "Subject of the test message.") var subject = "Test message from Apus"
     @Option(help: "EHLO name (default: this machine's host name).") var ehlo: String?
     @Option(help: "Seconds to wait for each reply.") var timeout = 60
@@ -43,7 +45,10 @@ struct SendCommand: AsyncParsableCommand {
         if insecure { configuration.certificateVerification = .none }
         if let caFile { configuration.trustRoots = .file(caFile) }
         let context = try NIOSSLContext(configuration: configuration)
-        let tlsName = insecure || Self.isIPv4(host) || host.contains(":") ? nil : host
+        if !insecure && tls != .none && tlsName == nil && (Self.isIPv4(host) || host.contains(":")) {
+            throw CLIError("--server \(host) is an IP address: give the name its certificate is for with --tls-name NAME, or --insecure")
+        }
+        let tlsName = insecure ? self.tlsName : (self.tlsName ?? host)
         let name = ehlo ?? ProcessInfo.processInfo.hostName
         print("connecting to \(host) [\(ip)] port \(port)")
         let conn: SMTPClientConnection
