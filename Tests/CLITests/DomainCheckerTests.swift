@@ -149,6 +149,22 @@ import Testing
         #expect(findings.contains { $0.message == "mx.example.com A 192.0.2.10 is an address of this machine" })
     }
 
+    @Test func subdomainInheritsTheOrganizationalDMARCRecord() async {
+        var dns = StaticResolver()
+        dns.addTXT("_dmarc.example.com", "v=DMARC1; p=reject; sp=quarantine")
+        let checker = DomainChecker(domain: "mail.example.com", hostname: "mx.example.com", dns: dns, dkimKeys: [],
+                                    dkimDirectory: "/d")
+        let findings = await checker.checkDMARC()
+        #expect(findings.map(\.status) == [.ok])
+        #expect(findings.first?.message == "DMARC: no record at _dmarc.mail.example.com; the one of example.com applies to it: sp=quarantine")
+
+        var none = StaticResolver()
+        none.addTXT("_dmarc.example.com", "v=DMARC1; p=none")
+        let weak = await DomainChecker(domain: "mail.example.com", hostname: "mx.example.com", dns: none, dkimKeys: [],
+                                       dkimDirectory: "/d").checkDMARC()
+        #expect(weak.map(\.status) == [.warning])
+    }
+
     @Test func reportTextAndJSON() throws {
         let report = CheckReport(domain: "example.com", hostname: "mx.example.com", dnsServers: ["127.0.0.1:53"], findings: [
             .ok("mx", "MX: example.com → mx.example.com (preference 10)"),

@@ -307,6 +307,9 @@ extension DomainChecker {
         case .trouble(let finding): return [finding]
         }
         let records = texts.filter(DMARCRecord.isDMARCRecord)
+        if records.isEmpty, let inherited = await inheritedDMARC() {
+            return [inherited]
+        }
         if records.isEmpty {
             return [.problem("dmarc", "\(domain) has no DMARC record (\(name)): nothing stops others from sending as @\(domain), and Gmail and Yahoo want one",
                              fix: "publish: \(dmarcLine)")]
@@ -326,6 +329,21 @@ extension DomainChecker {
                              fix: "move to p=quarantine, then p=reject, once the reports show only your own servers")]
         }
         return [.ok("dmarc", "DMARC: p=\(record.policy.rawValue) (\(reports))")]
+    }
+
+    /// For a subdomain without its own record: the organizational domain's record applies, with its `sp=`
+    /// (RFC 7489 §6.6.3 step 3, §6.3).
+    func inheritedDMARC() async -> CheckFinding? {
+        guard case .found(let record, let policyDomain) = await DMARCPolicyDiscovery().discover(fromDomain: domain, resolver: dns),
+              policyDomain != domain else { return nil }
+        let policy = record.subdomainPolicy ?? record.policy
+        let message = "DMARC: no record at _dmarc.\(domain); the one of \(policyDomain) applies to it: "
+            + (record.subdomainPolicy == nil ? "p=\(policy.rawValue)" : "sp=\(policy.rawValue)")
+        if policy == .none {
+            return .warning("dmarc", message + ": receivers take no action on mail that fails",
+                            fix: "publish \(dmarcLine), or set sp= in _dmarc.\(policyDomain)")
+        }
+        return .ok("dmarc", message)
     }
 
     /// A TLS-RPT record (RFC 8460 §3) is optional: a warning when missing, a problem when broken.
