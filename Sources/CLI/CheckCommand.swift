@@ -93,12 +93,26 @@ struct CheckCommand: AsyncParsableCommand {
             certsDirectory: "\(configDirectory)/certs", caFile: config.delivery.caFile,
             smtpPort: config.delivery.smtpPort, outboundProbe: outboundProbe, timeout: wait)
 
-        var (findings, found) = await records.checkRecords()
-        findings += await server.checkMTASTS()
-        findings += await server.checkCertificate()
-        findings += await server.checkListeners()
-        findings += await server.checkOutbound(preferIPv6: found.ours.contains { !$0.isIPv4 })
-        findings += await server.checkBlocklists(found.ours)
+        var findings: [CheckFinding] = []
+        let serverList = servers.map(\.description).joined(separator: ", ")
+        let probe = await resolver.lookup(domain, .soa)
+        switch probe {
+        case .timeout, .refused:
+            // One line instead of a warning per record: nothing DNS-based can be checked.
+            let what = probe == .timeout ? "does not answer" : "refuses to answer (REFUSED)"
+            findings.append(.problem("dns", "the DNS server (\(serverList)) \(what): no DNS record could be checked",
+                                     fix: "check /etc/resolv.conf or [dns] servers in apus.toml, or give a working server with --dns HOST:PORT"))
+            findings += await server.checkCertificate()
+            findings += await server.checkListeners()
+        default:
+            let (recordFindings, found) = await records.checkRecords()
+            findings += recordFindings
+            findings += await server.checkMTASTS()
+            findings += await server.checkCertificate()
+            findings += await server.checkListeners()
+            findings += await server.checkOutbound(preferIPv6: found.ours.contains { !$0.isIPv4 })
+            findings += await server.checkBlocklists(found.ours)
+        }
 
         let report = CheckReport(domain: domain, hostname: hostname, dnsServers: servers.map(\.description), findings: findings)
         print(json ? report.json() : report.text(), terminator: "")

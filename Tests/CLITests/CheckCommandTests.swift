@@ -158,6 +158,15 @@ import Glibc
         #expect(object["problems"] as? Int == 0)
         #expect((object["findings"] as? [[String: Any]])?.count == lines.count)
 
+        // A DNS server that does not answer: one ✗ line for it instead of a warning per record.
+        let silentPort = try await Dnsmasq.freePort()
+        let silent = try await ApusProcess.run(["check", "example.test", "--config", world.config, "--dns", "127.0.0.1:\(silentPort)",
+                                                "--ip", ip, "--timeout", "1"])
+        #expect(silent.status == 1)
+        #expect(Self.findings(silent.out).first == "✗ the DNS server (127.0.0.1:\(silentPort)) does not answer: no DNS record could be checked",
+                "\(silent.out)")
+        #expect(Self.findings(silent.out).contains { $0.hasPrefix("✓ mx \(ip):25 answers") }, "\(silent.out)")
+
         // Each break: exit 1 and exactly the expected ✗ line.
         let otherKey = try DKIMSigningKey.generate(.rsa2048, domain: "example.test", selector: "apus-rsa")
         let breaks: [(what: String, zones: [String: String], problem: String)] = [

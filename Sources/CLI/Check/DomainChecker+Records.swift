@@ -51,6 +51,7 @@ extension DomainChecker {
             findings.append(.problem("address", "\(hostname) is a CNAME (to \(answer.canonicalName)): an MX host must have its own A/AAAA records (RFC 2181 §10.3)",
                                      fix: "replace the CNAME with A/AAAA records for \(hostname)"))
         }
+        var lookupAnswered = true
         switch await dns.addresses(hostname) {
         case .success(let list): addresses.published = list.filter(\.isIPv4) + list.filter { !$0.isIPv4 }
         case .failure(.nxdomain), .failure(.noData):
@@ -58,6 +59,7 @@ extension DomainChecker {
             findings.append(.problem("address", "\(hostname) has no A or AAAA record: nobody can connect to it",
                                      fix: "publish: \(hostname). 3600 IN \(example)"))
         case .failure(let failure):
+            lookupAnswered = false
             findings.append(CheckFinding.lookupTrouble("address", "A/AAAA of \(hostname)", failure))
         }
         for ip in addresses.published {
@@ -86,6 +88,10 @@ extension DomainChecker {
         }
         let extra = declaredAddresses.isEmpty ? publicInterfaceAddresses : declaredAddresses
         for ip in extra where !addresses.published.contains(ip) {
+            guard lookupAnswered else {   // unknown whether it is published: no finding, but still check it
+                addresses.ours.append(ip)
+                continue
+            }
             let line = "\(hostname). 3600 IN \(Self.recordType(ip)) \(ip)"
             if declaredAddresses.isEmpty {
                 findings.append(.warning("address", "this machine's public address \(ip) is not in the \(Self.recordType(ip)) records of \(hostname): mail sent from it fails reverse-DNS checks",

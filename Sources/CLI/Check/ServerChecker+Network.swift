@@ -51,7 +51,7 @@ extension ServerChecker {
                                             + (listener.implicitTLS ? " (TLS)" : "")))
                     }
                 } catch {
-                    findings.append(.problem("listener", "nothing answers on \(target) ([listen] \(listener.name)): \(error)",
+                    findings.append(.problem("listener", "nothing answers on \(target) ([listen] \(listener.name)): \(Self.describe(error))",
                                              fix: "start the server (systemctl start apus, or apus serve) and read its log"))
                 }
             }
@@ -98,7 +98,7 @@ extension ServerChecker {
                                              fix: "a refusal at connect often means this address is on a blocklist (see the dnsbl lines)"))
                 }
             } catch {
-                findings.append(.problem("outbound", "cannot reach \(exchange) (\(ip)) on port \(smtpPort) over \(family) (\(error)): mail to other servers will not leave",
+                findings.append(.problem("outbound", "cannot reach \(exchange) (\(ip)) on port \(smtpPort) over \(family) (\(Self.describe(error))): mail to other servers will not leave",
                                          fix: "many providers block outbound port 25 (AWS, Google Cloud, Azure, DigitalOcean, …): ask yours to open it"))
             }
         }

@@ -203,6 +203,12 @@ struct ServerChecker: Sendable {
             return "TLS: the certificate is not trusted, expired or not valid for the name"
         }
         if text.contains("handshakeFailed") || text.contains("sslError") { return "TLS handshake failed" }
+        for (errnoText, words) in [("Connection refused", "connection refused"), ("timed out", "timed out"),
+                                   ("Network is unreachable", "network unreachable"), ("No route to host", "no route to host"),
+                                   ("Permission denied", "permission denied")] where text.contains(errnoText) {
+            return words
+        }
+        if text.contains("timeout") { return "timed out" }
         return text
     }
 
