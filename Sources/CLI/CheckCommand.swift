@@ -114,7 +114,10 @@ struct CheckCommand: AsyncParsableCommand {
             findings += await server.checkBlocklists(found.ours)
         }
 
-        let report = CheckReport(domain: domain, hostname: hostname, dnsServers: servers.map(\.description), findings: findings)
+        let again = "apus check \(domain)" + (options.config.map { " --config \($0)" } ?? "")
+            + declared.map { " --ip \($0)" }.joined() + dns.map { " --dns \($0)" }.joined()
+        let report = CheckReport(domain: domain, hostname: hostname, dnsServers: servers.map(\.description),
+                                 findings: findings, again: again)
         print(json ? report.json() : report.text(), terminator: "")
         if !report.passed { throw ExitCode.failure }
     }

@@ -149,6 +149,17 @@ import Testing
         #expect(findings.contains { $0.message == "mx.example.com A 192.0.2.10 is an address of this machine" })
     }
 
+    @Test func missingAddressRecordsAreOneProblemNamingEveryAddress() async {
+        var dns = Self.goodDNS()
+        dns.records["mx.example.com"] = dns.records["mx.example.com"]?.filter { if case .a = $0.data { false } else { true } }
+        let v6 = IPAddress("2001:db8::10")!
+        let (findings, addresses) = await Self.checker(dns, declared: [Self.ip, v6]).checkRecords()
+        let problems = findings.filter { $0.check == "address" && $0.status == .problem }
+        #expect(problems.count == 1, "\(problems)")
+        #expect(problems.first?.fix == "publish: mx.example.com. 3600 IN A 192.0.2.10  and  mx.example.com. 3600 IN AAAA 2001:db8::10")
+        #expect(addresses.ours == [Self.ip, v6])
+    }
+
     @Test func subdomainInheritsTheOrganizationalDMARCRecord() async {
         var dns = StaticResolver()
         dns.addTXT("_dmarc.example.com", "v=DMARC1; p=reject; sp=quarantine")

@@ -58,6 +58,8 @@ struct CheckReport: Sendable, Encodable {
     /// The DNS servers asked ("127.0.0.1:53"), or "/etc/resolv.conf" ones.
     var dnsServers: [String]
     var findings: [CheckFinding]
+    /// How to run the check again (with the same --config), for the summary line.
+    var again: String = ""
 
     var problems: Int { findings.filter { $0.status == .problem }.count }
     var warnings: Int { findings.filter { $0.status == .warning }.count }
@@ -76,7 +78,7 @@ struct CheckReport: Sendable, Encodable {
         if problems == 0 {
             lines.append(warnings == 0 ? "All \(checks) passed." : "\(checks): no problems, \(plural(warnings, "warning")) (!).")
         } else {
-            lines.append("\(checks): \(summary). Fix the ✗ lines, then run `apus check \(domain)` again"
+            lines.append("\(checks): \(summary). Fix the ✗ lines, then run `\(again.isEmpty ? "apus check \(domain)" : again)` again"
                          + " (DNS changes can take the record's TTL to be seen).")
         }
         return lines.joined(separator: "\n") + "\n"

@@ -55,9 +55,12 @@ extension DomainChecker {
         switch await dns.addresses(hostname) {
         case .success(let list): addresses.published = list.filter(\.isIPv4) + list.filter { !$0.isIPv4 }
         case .failure(.nxdomain), .failure(.noData):
-            let example = declaredAddresses.first.map { "\(Self.recordType($0)) \($0)" } ?? "A <this server's IPv4 address>"
+            let mine = declaredAddresses.isEmpty ? publicInterfaceAddresses : declaredAddresses
+            let records = mine.isEmpty ? ["\(hostname). 3600 IN A <this server's IPv4 address>"]
+                : mine.map { "\(hostname). 3600 IN \(Self.recordType($0)) \($0)" }
             findings.append(.problem("address", "\(hostname) has no A or AAAA record: nobody can connect to it",
-                                     fix: "publish: \(hostname). 3600 IN \(example)"))
+                                     fix: "publish: " + records.joined(separator: "  and  ")))
+            lookupAnswered = false   // that fix already names every address
         case .failure(let failure):
             lookupAnswered = false
             findings.append(CheckFinding.lookupTrouble("address", "A/AAAA of \(hostname)", failure))
@@ -88,7 +91,7 @@ extension DomainChecker {
         }
         let extra = declaredAddresses.isEmpty ? publicInterfaceAddresses : declaredAddresses
         for ip in extra where !addresses.published.contains(ip) {
-            guard lookupAnswered else {   // unknown whether it is published: no finding, but still check it
+            guard lookupAnswered else {   // unknown, or already reported: no finding, but still check it
                 addresses.ours.append(ip)
                 continue
             }

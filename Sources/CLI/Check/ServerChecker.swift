@@ -141,6 +141,9 @@ struct ServerChecker: Sendable {
         }
         let selfSigned = "certificate for \(hostname) is self-signed (\(file)): servers still encrypt to it, but MTA-STS enforce and mail programs need one from a CA"
         let getOne = "get one with certbot or acme.sh into \(certsDirectory)/\(hostname)/ (docs/install.md)"
+        // The system store never trusts a self-signed certificate: no handshake that would only fail (and
+        // leave a TLS error in the server's log).
+        if entry.isSelfSigned && caFile.isEmpty { return [.warning("certificate", selfSigned, fix: getOne)] }
         guard let verdict = await verifyServedCertificate() else {
             if entry.isSelfSigned { return [.warning("certificate", selfSigned, fix: getOne)] }
             return [.warning("certificate", "certificate for \(hostname) valid until \(until); cannot check that it is trusted: no TLS listener answers",
