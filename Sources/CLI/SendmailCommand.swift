@@ -9,7 +9,9 @@ import NIOCore
 /// expect. Reads a message on standard input and writes it straight into `<data_dir>/queue/` with
 /// `FileSpool` (durably, like the SMTP listener does), then asks the running server to deliver it by
 /// creating `<data_dir>/state/retry/<id>`; the server's queue runner looks there every second (a stopped
-/// server delivers it at its next start). The caller needs write access to the data directory.
+/// server delivers it at its next start). The caller needs write access to the data directory: root, or
+/// the user the server runs as. Run as root, the queue files get the queue directory's owner (`DurableFile`),
+/// so that a server running as `apus` can read them.
 /// Recipients are used as given: aliases are not expanded here.
 struct SendmailCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -68,8 +70,14 @@ struct SendmailCommand: AsyncParsableCommand {
                                  receivedAt: now, clientAddress: "127.0.0.1", clientName: "localhost",
                                  authenticatedUser: user, smtputf8: !(([sender] + rcpts).joined().allSatisfy(\.isASCII)),
                                  size: bytes.count)
-        let spool = try FileSpool(directory: "\(config.dataDir)/queue")
-        try await spool.store(meta, message: ByteBuffer(bytes: bytes))
+        let queue = "\(config.dataDir)/queue"
+        do {
+            let spool = try FileSpool(directory: queue)
+            try await spool.store(meta, message: ByteBuffer(bytes: bytes))
+        } catch {
+            throw CLIError("cannot queue the message in \(queue): \(error)"
+                           + (geteuid() == 0 ? "" : "; run apus sendmail as root or as the user the server runs as"))
+        }
         try QueueCommand.triggerRetry(config, name: id)
     }
 
