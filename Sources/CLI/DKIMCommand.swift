@@ -31,7 +31,8 @@ struct DKIMCommand: AsyncParsableCommand {
             commandName: "keygen",
             abstract: "Create a DKIM private key and print the TXT record to publish.",
             discussion: """
-                Writes <config>/domains/DOMAIN/dkim/<selector>.pem (PKCS#8, mode 0600) and never overwrites a key.
+                Writes <config>/domains/DOMAIN/dkim/<selector>.pem (PKCS#8; mode 0600, or 0640 with the \
+                directory's group when the directory is closed to others) and never overwrites a key.
                 Default selector: apus-rsa for RSA, apus-ed25519 for Ed25519. RSA is what every receiver checks;
                 add an Ed25519 key beside it if you like (mail is then signed with both).
                 """)
