@@ -39,9 +39,10 @@ let package = Package(
                 ],
                 swiftSettings: strict),
         .target(name: "Config", dependencies: [], swiftSettings: strict),
+        .target(name: "ConfigFiles", dependencies: [], swiftSettings: strict),
         .target(name: "DKIM",
                 dependencies: [
-                    "DNSCore",
+                    "DNSCore", "ConfigFiles",
                     .product(name: "Crypto", package: "swift-crypto"),
                     .product(name: "CryptoExtras", package: "swift-crypto"),
                 ],
@@ -62,6 +63,7 @@ let package = Package(
                 swiftSettings: strict),
         .target(name: "Certificates",
                 dependencies: [
+                    "ConfigFiles",
                     .product(name: "NIOSSL", package: "swift-nio-ssl"),
                     .product(name: "NIOCore", package: "swift-nio"),
                     .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -73,7 +75,7 @@ let package = Package(
                 swiftSettings: strict),
         .target(name: "MailQueue",
                 dependencies: [
-                    "SMTPProtocol",
+                    "SMTPProtocol", "ConfigFiles",
                     .product(name: "NIOCore", package: "swift-nio"),
                     .product(name: "NIOPosix", package: "swift-nio"),
                     .product(name: "Logging", package: "swift-log"),
@@ -118,6 +120,7 @@ let package = Package(
                 dependencies: [
                     "SPF", "MailServer", "Config", "Directory", "DNSCore", "DNSResolver", "Certificates",
                     "MailQueue", "SMTPProtocol", "DKIM", "DMARC", "Delivery", "SMTPTransport", "MailMessage",
+                    "ConfigFiles",
                     .product(name: "ArgumentParser", package: "swift-argument-parser"),
                     .product(name: "Logging", package: "swift-log"),
                     .product(name: "NIOCore", package: "swift-nio"),
@@ -162,7 +165,8 @@ let package = Package(
         .testTarget(name: "SPFTests", dependencies: ["SPF", "DNSCore"], exclude: ["Fixtures"]),
         .testTarget(name: "DirectoryTests", dependencies: ["Directory"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
-        .testTarget(name: "CLITests", dependencies: ["CLI", "Config", "DKIM", "DNSCore", "Directory", "Certificates", "TestSupport",
+        .testTarget(name: "ConfigFilesTests", dependencies: ["ConfigFiles"]),
+        .testTarget(name: "CLITests", dependencies: ["CLI", "Config", "ConfigFiles", "DKIM", "DNSCore", "Directory", "Certificates", "TestSupport",
                     .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "MailQueueTests", dependencies: ["MailQueue", "Delivery",
                     .product(name: "NIOCore", package: "swift-nio"),

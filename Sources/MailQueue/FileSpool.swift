@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import ConfigFiles
 import Foundation
 import Logging
 import NIOCore
@@ -165,31 +166,11 @@ final class SkippedFiles: Sendable {
     }
 }
 
-/// `user:group mode` of a file, for messages about permissions.
+/// `user:group mode` of a file, for messages about permissions (`ConfigFile.describeOwner`).
 enum Ownership {
     static func describe(_ path: String) -> String {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return "cannot stat: \(String(cString: strerror(errno)))" }
-        return "\(userName(info.st_uid)):\(groupName(info.st_gid)) 0\(String(info.st_mode & 0o7777, radix: 8))"
-    }
-
-    static func userName(_ uid: uid_t) -> String {
-        var entry = passwd(), result: UnsafeMutablePointer<passwd>?
-        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 4096) { buffer in
-            guard getpwuid_r(uid, &entry, buffer.baseAddress!, buffer.count, &result) == 0, result != nil else {
-                return String(uid)
-            }
-            return String(cString: entry.pw_name)
-        }
-    }
-
-    static func groupName(_ gid: gid_t) -> String {
-        var entry = group(), result: UnsafeMutablePointer<group>?
-        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 4096) { buffer in
-            guard getgrgid_r(gid, &entry, buffer.baseAddress!, buffer.count, &result) == 0, result != nil else {
-                return String(gid)
-            }
-            return String(cString: entry.gr_name)
+        do { return try ConfigFile.describeOwner(path: path) } catch {
+            return "cannot stat: \(String(cString: strerror(error.errno)))"
         }
     }
 }

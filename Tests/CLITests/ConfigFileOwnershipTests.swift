@@ -1,4 +1,5 @@
 import Certificates
+import ConfigFiles
 import Foundation
 import Testing
 @testable import DKIM
@@ -84,7 +85,7 @@ struct ConfigFileOwnershipTests {
         defer { try? FileManager.default.removeItem(atPath: config) }
         let path = "\(config)/k.pem"
         #expect(FileManager.default.createFile(atPath: path, contents: Data(), attributes: [.posixPermissions: 0o600]))
-        let reason = ConfigFile.reason(errno: EACCES, path: path)
+        let reason = ConfigFile.unreadableReason(errno: EACCES, path: path)
         let user = String(cString: getpwuid(geteuid())!.pointee.pw_name)
         #expect(reason.hasPrefix("cannot read: permission denied (\(user):"), "\(reason)")
         #expect(reason.contains(" 0600; the server runs as \(user), group "), "\(reason)")
