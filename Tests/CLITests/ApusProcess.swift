@@ -62,6 +62,24 @@ enum ApusProcess {
         return URL(fileURLWithPath: path).standardizedFileURL.path
     }
 
+    /// Sets top-level or table keys of CONFIG/apus.toml by name (`mx`, `admin`, `ca_file`…) to TOML values
+    /// (`["127.0.0.1:2525"]`, `[]`, `"/path"`): the line `key = …` that `apus init` wrote is replaced.
+    static func setConfigKeys(_ values: [(key: String, value: String)], configDirectory: String) throws {
+        let path = "\(configDirectory)/apus.toml"
+        var toml = try String(contentsOfFile: path, encoding: .utf8)
+        for (key, value) in values {
+            let pattern = "(?m)^\(key) = .*$"
+            try #require(toml.range(of: pattern, options: .regularExpression) != nil, "no \(key) in \(path)")
+            toml = toml.replacingOccurrences(of: pattern, with: "\(key) = \(value)", options: .regularExpression)
+        }
+        try toml.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    /// `key = ["127.0.0.1:PORT"]` for each listener given a port, `key = []` for nil.
+    static func loopbackListeners(_ ports: [(key: String, port: Int?)]) -> [(key: String, value: String)] {
+        ports.map { ($0.key, $0.port.map { "[\"127.0.0.1:\($0)\"]" } ?? "[]") }
+    }
+
     /// The permission bits of a file.
     static func mode(_ path: String) throws -> Int {
         let attributes = try FileManager.default.attributesOfItem(atPath: path)

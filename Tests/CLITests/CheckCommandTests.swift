@@ -48,14 +48,9 @@ import Glibc
             let mxCert = try String(contentsOfFile: "\(config)/certs/mx.example.test/fullchain.pem", encoding: .utf8)
             try (mxCert + sts.certificate).write(toFile: "\(root)/ca.pem", atomically: true, encoding: .utf8)
 
-            var toml = try String(contentsOfFile: "\(config)/apus.toml", encoding: .utf8)
-            for (key, value) in [("mx", "[\"\(ip):25\"]"), ("submission", "[\"\(ip):587\"]"),
-                                 ("submissions", "[\"\(ip):465\"]"), ("admin", "[]"), ("ca_file", "\"\(root)/ca.pem\"")] {
-                let pattern = "(?m)^\(key) = .*$"
-                try #require(toml.range(of: pattern, options: .regularExpression) != nil, "no \(key) in apus.toml")
-                toml = toml.replacingOccurrences(of: pattern, with: "\(key) = \(value)", options: .regularExpression)
-            }
-            try toml.write(toFile: "\(config)/apus.toml", atomically: true, encoding: .utf8)
+            try ApusProcess.setConfigKeys([("mx", "[\"\(ip):25\"]"), ("submission", "[\"\(ip):587\"]"),
+                                           ("submissions", "[\"\(ip):465\"]"), ("admin", "[]"),
+                                           ("ca_file", "\"\(root)/ca.pem\"")], configDirectory: config)
 
             try FileManager.default.createDirectory(atPath: "\(root)/www/.well-known", withIntermediateDirectories: true)
             try policy.write(toFile: "\(root)/www/.well-known/mta-sts.txt", atomically: true, encoding: .utf8)

@@ -81,14 +81,8 @@ import Testing
 
         // The only change to what init wrote: loopback ports instead of 25/587/465.
         let ports = try Self.freePorts(3)
-        var toml = try String(contentsOfFile: "\(config)/apus.toml", encoding: .utf8)
-        for (key, port) in [("mx", ports[0]), ("submission", ports[1]), ("submissions", ports[2]), ("admin", nil)] {
-            let value = port.map { "[\"127.0.0.1:\($0)\"]" } ?? "[]"
-            let pattern = "(?m)^\(key) = .*$"
-            try #require(toml.range(of: pattern, options: .regularExpression) != nil, "no \(key) in apus.toml")
-            toml = toml.replacingOccurrences(of: pattern, with: "\(key) = \(value)", options: .regularExpression)
-        }
-        try toml.write(toFile: "\(config)/apus.toml", atomically: true, encoding: .utf8)
+        try ApusProcess.setConfigKeys(ApusProcess.loopbackListeners(
+            [("mx", ports[0]), ("submission", ports[1]), ("submissions", ports[2]), ("admin", nil)]), configDirectory: config)
 
         let server = Process()
         server.executableURL = URL(fileURLWithPath: try #require(ApusProcess.apus))

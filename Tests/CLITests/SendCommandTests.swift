@@ -14,12 +14,8 @@ import Testing
                                                "--user", "alice", "--password", "send-test-pw", "--scrypt-log-n", "4"])
         try #require(setUp.status == 0, "\(setUp.err)")
         let ports = try InitServeTests.freePorts(2)
-        var toml = try String(contentsOfFile: "\(config)/apus.toml", encoding: .utf8)
-        for (key, value) in [("mx", "[]"), ("submission", "[\"127.0.0.1:\(ports[0])\"]"),
-                             ("submissions", "[\"127.0.0.1:\(ports[1])\"]"), ("admin", "[]")] {
-            toml = toml.replacingOccurrences(of: "(?m)^\(key) = .*$", with: "\(key) = \(value)", options: .regularExpression)
-        }
-        try toml.write(toFile: "\(config)/apus.toml", atomically: true, encoding: .utf8)
+        try ApusProcess.setConfigKeys(ApusProcess.loopbackListeners(
+            [("mx", nil), ("submission", ports[0]), ("submissions", ports[1]), ("admin", nil)]), configDirectory: config)
         let pid = try Dnsmasq.spawn([try #require(ApusProcess.apus), "serve", "--config", config],
                                     path: try #require(ApusProcess.apus))
         defer { stopProcess(pid) }

@@ -51,14 +51,8 @@ import TestSupport
                                                "--user", "alice", "--password", "unprivileged-pw", "--scrypt-log-n", "4"])
         try #require(setUp.status == 0, "\(setUp.err)")
         let ports = try InitServeTests.freePorts(3)
-        var toml = try String(contentsOfFile: "\(config)/apus.toml", encoding: .utf8)
-        for (key, port) in [("mx", ports[0]), ("submission", ports[1]), ("submissions", ports[2]), ("admin", nil)] {
-            let value = port.map { "[\"127.0.0.1:\($0)\"]" } ?? "[]"
-            let pattern = "(?m)^\(key) = .*$"
-            try #require(toml.range(of: pattern, options: .regularExpression) != nil, "no \(key) in apus.toml")
-            toml = toml.replacingOccurrences(of: pattern, with: "\(key) = \(value)", options: .regularExpression)
-        }
-        try toml.write(toFile: "\(config)/apus.toml", atomically: true, encoding: .utf8)
+        try ApusProcess.setConfigKeys(ApusProcess.loopbackListeners(
+            [("mx", ports[0]), ("submission", ports[1]), ("submissions", ports[2]), ("admin", nil)]), configDirectory: config)
 
         // A queue file as `apus sendmail` wrote it before the fix: root's, mode 0600.
         try FileManager.default.createDirectory(atPath: "\(data)/queue", withIntermediateDirectories: true)
