@@ -23,6 +23,8 @@ struct DevCommand: AsyncParsableCommand {
     var submissionPort: Int = 2587
     @Option(help: "Port for submissions (implicit TLS, then AUTH).")
     var submissionsPort: Int = 2465
+    @Option(help: "Port for the admin HTTP listener (/healthz, /metrics).")
+    var adminPort: Int = 8025
     @Option(help: ArgumentHelp("Use (and keep) this directory instead of a temporary one.", valueName: "DIR"))
     var dir: String?
     @Flag(help: "Keep the temporary directory on exit.")
@@ -46,7 +48,7 @@ struct DevCommand: AsyncParsableCommand {
         config.listen = .init(mx: [ListenAddress(host: "127.0.0.1", port: mxPort)],
                               submission: [ListenAddress(host: "127.0.0.1", port: submissionPort)],
                               submissions: [ListenAddress(host: "127.0.0.1", port: submissionsPort)],
-                              admin: [])
+                              admin: [ListenAddress(host: "127.0.0.1", port: adminPort)])
         let configPath = "\(configDir)/apus.toml"
         if !fm.fileExists(atPath: configPath) {
             try config.render().write(toFile: configPath, atomically: true, encoding: .utf8)
@@ -70,6 +72,7 @@ struct DevCommand: AsyncParsableCommand {
               MX            127.0.0.1:\(mxPort)    mail for @\(domain), no AUTH
               submission    127.0.0.1:\(submissionPort)    STARTTLS, then AUTH PLAIN/LOGIN
               submissions   127.0.0.1:\(submissionsPort)    implicit TLS, then AUTH PLAIN/LOGIN
+              admin HTTP    127.0.0.1:\(adminPort)    GET /healthz, GET /metrics (Prometheus)
               certificate   self-signed, \(configDir)/certs/\(hostname)/fullchain.pem
               mailbox       \(maildir)/new/   (Maildir)
 
@@ -78,6 +81,7 @@ struct DevCommand: AsyncParsableCommand {
               swaks --server 127.0.0.1:\(submissionPort) --tls --auth LOGIN --auth-user \(user)@\(domain) \\
                     --auth-password '\(secret)' --from \(user)@\(domain) --to \(user)@\(domain)
               ls \(maildir)/new/
+              curl http://127.0.0.1:\(adminPort)/metrics
 
             Mail to other domains stays in the queue (\(dataDir)/queue): nothing leaves this machine.
             Ctrl-C stops the server\(dir == nil && !keep ? " and removes \(root)" : "").

@@ -4,6 +4,25 @@ import MailMessage
 import MailQueue
 import NIOCore
 
+/// How one recipient's delivery attempt ended, as the `sent`/`delivered`, `deferred` and `bounced` log
+/// lines say it: for `QueueRunner`'s observer (the server's metrics), so Delivery needs no metrics library.
+public struct DeliveryEvent: Sendable, Hashable {
+    public enum Result: String, Sendable, CaseIterable {
+        case sent, deferred, bounced
+    }
+    /// `local`: a Maildir, the LMTP server, the MDA or a `| command` alias; `remote`: another server over SMTP.
+    public enum Kind: String, Sendable, CaseIterable {
+        case local, remote
+    }
+    public var result: Result
+    public var kind: Kind
+
+    public init(result: Result, kind: Kind) {
+        self.result = result
+        self.kind = kind
+    }
+}
+
 /// Drives every queued message to its end (DESIGN.md §1, §4): local recipients into their Maildir, remote
 /// ones through the `Courier` (grouped by domain, one transaction each), then `sent`, `failed` or a retry.
 ///
@@ -61,6 +80,8 @@ public actor QueueRunner {
     let logger: Logger
     let destinations: DestinationLimiter
     let pipe: PipeCourier
+    /// Told of every recipient that was sent, deferred or bounced (metrics).
+    let observer: (@Sendable (DeliveryEvent) -> Void)?
 
     var due: [String: Date] = [:]
     var running: Set<String> = []
@@ -70,8 +91,10 @@ public actor QueueRunner {
     public init(settings: Settings, spool: any Spool, local: LocalDeliveryAgent, remote: any Courier,
                 isLocalDomain: @escaping @Sendable (String) -> Bool, clock: @escaping @Sendable () -> Date = { Date() },
                 jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
-                pipe: PipeCourier = PipeCourier(), logger: Logger) {
+                pipe: PipeCourier = PipeCourier(), observer: (@Sendable (DeliveryEvent) -> Void)? = nil,
+                logger: Logger) {
         self.pipe = pipe
+        self.observer = observer
         self.settings = settings
         self.spool = spool
         self.local = local
@@ -201,6 +224,7 @@ public actor QueueRunner {
                 for (i, result) in zip(indices, results) {
                     apply(result, to: &meta.recipients[i])
                     if result.outcome == .permanent { failed.append(i) }
+                    if result.outcome == .sent { observer?(DeliveryEvent(result: .sent, kind: .local)) }
                     logger.notice("\(result.outcome == .sent ? "delivered" : "lmtp \(result.outcome)") id=\(id) to=<\(result.address)> relay=lmtp \(lmtp.host):\(lmtp.port) reply=\"\(result.reply)\"")
                 }
             }
@@ -226,6 +250,7 @@ public actor QueueRunner {
             }
             apply(result, to: &meta.recipients[i])
             if result.outcome == .permanent { failed.append(i) }
+            if result.outcome == .sent { observer?(DeliveryEvent(result: .sent, kind: .local)) }
         }
 
         // Remote recipients: one transaction per (domain, envelope sender), domains in parallel.
@@ -265,6 +290,7 @@ public actor QueueRunner {
                 let r = meta.recipients[i]
                 switch result.outcome {
                 case .sent:
+                    observer?(DeliveryEvent(result: .sent, kind: .remote))
                     logger.notice("sent id=\(id) to=<\(r.address)> relay=\(result.remoteMTA ?? "?") tls=\(result.tls ?? "none") reply=\"\(result.reply)\"")
                 case .permanent:
                     failed.append(i)
@@ -284,6 +310,7 @@ public actor QueueRunner {
                 due[id] = at
                 for i in deferred {
                     let r = meta.recipients[i], next = ISO8601DateFormatter().string(from: at)
+                    observer?(DeliveryEvent(result: .deferred, kind: kind(of: r)))
                     logger.notice("deferred id=\(id) to=<\(r.address)> attempts=\(r.attempts) reason=\"\(r.lastReply ?? "")\" next=\(next)")
                 }
             case .giveUp:
@@ -299,6 +326,7 @@ public actor QueueRunner {
 
         if !failed.isEmpty {
             for i in failed {
+                observer?(DeliveryEvent(result: .bounced, kind: kind(of: meta.recipients[i])))
                 logger.notice("bounced id=\(id) to=<\(meta.recipients[i].address)> reason=\"\(meta.recipients[i].lastReply ?? "")\"")
             }
             await bounce(meta, body: body, failed: failed, now: now)
@@ -313,6 +341,11 @@ public actor QueueRunner {
         } catch {
             logger.error("queue \(id): cannot record delivery state: \(error)")
         }
+    }
+
+    /// Where a recipient goes, for the observer: the same test that picks local or remote delivery above.
+    func kind(of recipient: QueuedMessage.Recipient) -> DeliveryEvent.Kind {
+        recipient.command != nil || isLocalDomain(Self.domain(of: recipient.address)) ? .local : .remote
     }
 
     static func runPipe(_ command: String, pipe: PipeCourier, meta: QueuedMessage, body: ByteBuffer, index: Int,

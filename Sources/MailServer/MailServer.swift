@@ -38,6 +38,10 @@ public final class MailServer: Service, Sendable {
     private let bound = BoundAddresses()
     /// Every open SMTP session, to say 421 to at shutdown.
     let openChannels = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
+    /// Counters for `GET /metrics`.
+    public let metrics: ServerMetrics
+    /// `[listen] admin`: /healthz and /metrics.
+    let admin: AdminServer
 
     /// Loads users and certificates; any error names its file.
     /// `resolver` replaces the DNS resolver built from `[dns]` (tests pass a fake).
@@ -71,13 +75,19 @@ public final class MailServer: Service, Sendable {
         }
         let triggers = "\(config.dataDir)/state/retry"
         try DurableFile.makeDirectories(triggers)
+        let metrics = ServerMetrics()
+        self.metrics = metrics
         self.runner = QueueRunner(
             settings: .init(hostname: config.hostname,
                             schedule: RetrySchedule(giveUpAfter: config.delivery.giveUpAfter.duration),
                             holdRemote: config.delivery.holdRemote, lmtp: lmtp,
                             mda: config.delivery.mda.isEmpty ? nil : config.delivery.mda, triggerDirectory: triggers),
             spool: spool, local: delivery, remote: courier,
-            isLocalDomain: { dirHolder.current.isLocalDomain($0) }, logger: logger)
+            isLocalDomain: { dirHolder.current.isLocalDomain($0) }, observer: { metrics.delivery($0) }, logger: logger)
+        let queueDirectory = spool.directory
+        self.admin = AdminServer(addresses: config.listen.admin, metrics: metrics, queueMessages: {
+            try? await NIOThreadPool.singleton.runIfActive { ServerMetrics.countQueuedMessages(in: queueDirectory) } ?? nil
+        }, group: group, logger: logger)
         self.connections = ConnectionLimiter(maxTotal: config.limits.maxConnections,
                                              maxPerAddress: config.limits.maxConnectionsPerIP)
         self.group = group
@@ -88,6 +98,12 @@ public final class MailServer: Service, Sendable {
 
     /// The listening addresses, e.g. for tests that bind port 0. Waits until bound.
     public func boundAddresses() async -> [(ListenerKind, SocketAddress)] { await bound.wait() }
+
+    /// The admin HTTP listener's addresses (`[listen] admin`). Waits until bound.
+    public func adminAddresses() async -> [SocketAddress] {
+        _ = await bound.wait()
+        return admin.localAddresses
+    }
 
     /// Re-reads users and certificates (SIGHUP). On error the old state stays and the error is logged.
     public func reload() {
@@ -119,6 +135,7 @@ public final class MailServer: Service, Sendable {
                     logger.info("listening: \(kind.rawValue) on \(channel.localAddress.map(Self.describe) ?? "\(address)")")
                 }
             }
+            try await admin.bind()
         } catch {
             for channel in channels { try? await channel.close() }
             throw error
@@ -149,12 +166,14 @@ public final class MailServer: Service, Sendable {
                 }
             }
             try? await gracefulShutdown()
+            admin.beginShutdown()   // /healthz says 503 while the sessions finish
             logger.info("shutting down: closing listeners")
             for channel in channels { try? await channel.close() }
             // Open sessions get 421 and are closed; a message being written to the queue finishes first.
             let sessions = openChannels.withLockedValue { Array($0.values) }
             for session in sessions { session.pipeline.fireUserInboundEventTriggered(SMTPServerShutdown()) }
             for session in sessions { try? await session.closeFuture.get() }
+            await admin.close()
             wake.finish()
             tasks.cancelAll()
         }
@@ -186,9 +205,9 @@ public final class MailServer: Service, Sendable {
         let wake = self.wake
         let delegate = ServerDelegate(config: config, directory: directory, policy: policy, spool: spool,
                                       signer: signer, senderChecker: senderChecker, inboundAuthenticator: inbound,
-                                      delivered: { wake.yield($0) }, logger: logger)
+                                      delivered: { wake.yield($0) }, metrics: metrics, logger: logger)
         let tls = self.tls, connections = self.connections, logger = self.logger, hostname = config.hostname
-        let openChannels = self.openChannels
+        let openChannels = self.openChannels, metrics = self.metrics
         var bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 512)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -200,8 +219,12 @@ public final class MailServer: Service, Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let remote = channel.remoteAddress?.ipAddress ?? "unknown"
                     let local = channel.localAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
+                    metrics.connectionOpened(kind)
+                    channel.closeFuture.whenComplete { _ in metrics.connectionClosed(kind) }
                     guard connections.acquire(remote) else {
                         logger.notice("refused connection from \(remote): too many connections")
+                        metrics.connectionRefused(kind)
+                        try channel.pipeline.syncOperations.addHandler(SMTPReplyCounter(metrics: metrics, listener: kind))
                         try channel.pipeline.syncOperations.addHandler(RefuseHandler(reply: .c421TooManyConnections(hostname)))
                         return
                     }
@@ -221,6 +244,7 @@ public final class MailServer: Service, Sendable {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
                     }
                     let info = ConnectionInfo(id: ConnectionID.next(), listener: kind, remoteAddress: remote, localAddress: local)
+                    try channel.pipeline.syncOperations.addHandler(SMTPReplyCounter(metrics: metrics, listener: kind))
                     try channel.pipeline.syncOperations.addHandler(
                         SMTPServerHandler(settings: settings, policy: policy, delegate: delegate, tlsContext: context,
                                           info: info, logger: logger))

@@ -22,10 +22,12 @@ final class ServerDelegate: SMTPServerDelegate {
     let signer: OutboundSigner
     let senderChecker: SenderChecker?
     let inboundAuthenticator: InboundAuthenticator?
+    let metrics: ServerMetrics
 
     init(config: ApusConfig, directory: DirectoryHolder, policy: ServerPolicy, spool: any Spool,
          signer: OutboundSigner, senderChecker: SenderChecker? = nil, inboundAuthenticator: InboundAuthenticator? = nil,
-         delivered: @escaping @Sendable (String) -> Void, logger: Logger) {
+         delivered: @escaping @Sendable (String) -> Void, metrics: ServerMetrics = ServerMetrics(), logger: Logger) {
+        self.metrics = metrics
         self.signer = signer
         self.senderChecker = senderChecker
         self.inboundAuthenticator = inboundAuthenticator
@@ -40,7 +42,10 @@ final class ServerDelegate: SMTPServerDelegate {
     }
 
     func authenticate(username: String, password: String, connection: ConnectionInfo) async -> AuthOutcome {
-        if authLimiter.isBlocked(connection.remoteAddress) { return .blocked }
+        if authLimiter.isBlocked(connection.remoteAddress) {
+            metrics.authFailed(connection.listener)
+            return .blocked
+        }
         let dir = directory.current
         let result: AuthResult
         do {
@@ -53,6 +58,7 @@ final class ServerDelegate: SMTPServerDelegate {
         }
         if let address = result.address { return .success(user: address) }
         authLimiter.recordFailure(connection.remoteAddress)
+        metrics.authFailed(connection.listener)
         return .failure
     }
 
@@ -115,6 +121,7 @@ final class ServerDelegate: SMTPServerDelegate {
             return .failure(.c451LocalError)
         }
         logger.info("queued id=\(id) from=<\(mailFrom)> to=\(recipients.map { "<\($0.command.map { "|\($0)" } ?? $0.address)>" }.joined(separator: ",")) size=\(full.readableBytes) client=\(connection.remoteAddress) helo=\(envelope.clientName) tls=\(connection.tlsVersion ?? "none") auth=\(envelope.authenticatedUser ?? "-") listener=\(connection.listener.rawValue)")
+        metrics.messageAccepted(connection.listener)
         delivered(id)
         return .success(id)
     }

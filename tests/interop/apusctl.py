@@ -48,7 +48,7 @@ class Apus:
 
     def __init__(self, name="apus"):
         self.root = tempfile.mkdtemp(prefix=f"apus-interop-{name}-")
-        self.mx, self.submission, self.submissions = free_ports(3)
+        self.mx, self.submission, self.submissions, self.admin = free_ports(4)
         self.proc = None
         self.log_path = os.path.join(self.root, "server.log")
         self.config_dir = os.path.join(self.root, "config")
@@ -58,7 +58,7 @@ class Apus:
     def start_dev(self):
         self._spawn([APUS, "dev", "--dir", self.root, "--password", PASSWORD,
                      "--mx-port", str(self.mx), "--submission-port", str(self.submission),
-                     "--submissions-port", str(self.submissions)])
+                     "--submissions-port", str(self.submissions), "--admin-port", str(self.admin)])
         return self
 
     def start_serve(self):

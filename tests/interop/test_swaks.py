@@ -120,3 +120,34 @@ class SwaksTests(apusctl.ServerTestCase):
         self.assertNotEqual(rc, 0, out)
         self.assertIn("<~  235 2.7.0", out)
         self.assertIn("<~* 550 5.7.1", out)
+
+
+class AdminHTTPTests(apusctl.ServerTestCase):
+    """The admin listener of `apus dev` read by curl, as Prometheus or a load balancer would."""
+
+    def curl(self, path):
+        exe = shutil.which("curl") or "/usr/bin/curl"
+        p = subprocess.run([exe, "-s", "-o", "-", "-w", "\n%{http_code}", f"http://127.0.0.1:{self.server.admin}{path}"],
+                           capture_output=True, text=True, timeout=10)
+        body, _, code = p.stdout.rpartition("\n")
+        return int(code or 0), body
+
+    def test_healthz_and_metrics_count_a_delivery(self):
+        code, body = self.curl("/healthz")
+        self.assertEqual((code, body.strip()), (200, "ok"))
+        before = self.accepted_mx()
+        m = self.marker()
+        rc, out = swaks("--server", f"127.0.0.1:{self.server.mx}", "--from", "someone@remote.test",
+                        "--to", USER, "--header", f"Subject: {m}")
+        self.assertEqual(rc, 0, out)
+        self.server.wait_for(m.encode())
+        self.assertEqual(self.accepted_mx(), before + 1)
+        self.assertEqual(self.curl("/nope")[0], 404)
+
+    def accepted_mx(self):
+        code, body = self.curl("/metrics")
+        self.assertEqual(code, 200, body)
+        self.assertIn("# TYPE apus_messages_accepted_total counter", body)
+        found = re.search(r'^apus_messages_accepted_total\{listener="mx"\} (\d+)$', body, re.M)
+        self.assertIsNotNone(found, body)
+        return int(found.group(1))
