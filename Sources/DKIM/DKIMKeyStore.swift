@@ -36,10 +36,19 @@ public enum DKIMKeyStore {
     /// Every key of the domain, sorted by selector. No directory means no keys. A file the process may not
     /// read is an error that names it, with its owner and mode and what to change.
     public static func load(configDirectory: String, domain: String) throws(DKIMKeyStoreError) -> [DKIMSigningKey] {
+        let (keys, problems) = try loadUsable(configDirectory: configDirectory, domain: domain)
+        if let first = problems.first { throw first }
+        return keys
+    }
+
+    /// The keys that load, and one error per key file that does not: for signing, where one bad or
+    /// half-copied file must not leave the domain's mail unsigned. Only an unreadable directory throws.
+    public static func loadUsable(configDirectory: String, domain: String) throws(DKIMKeyStoreError)
+        -> (keys: [DKIMSigningKey], problems: [DKIMKeyStoreError]) {
         let dir = directory(configDirectory: configDirectory, domain: domain)
         var info = stat()
         if stat(dir, &info) != 0 {
-            if errno == ENOENT { return [] }
+            if errno == ENOENT { return ([], []) }
             throw .unreadable(path: dir, reason: ConfigFile.unreadableReason(errno: errno, path: dir))
         }
         let names: [String]
@@ -51,20 +60,22 @@ public enum DKIMKeyStore {
             throw .unreadable(path: dir, reason: reason)
         }
         var keys: [DKIMSigningKey] = []
+        var problems: [DKIMKeyStoreError] = []
         for name in names.sorted() where name.hasSuffix(".pem") && name.count > 4 {
             let path = "\(dir)/\(name)"
             let bytes: [UInt8]
             do { bytes = try ConfigFile.read(path) } catch {
-                throw .unreadable(path: path, reason: ConfigFile.unreadableReason(errno: error.errno, path: path))
+                problems.append(.unreadable(path: path, reason: ConfigFile.unreadableReason(errno: error.errno, path: path)))
+                continue
             }
             do {
                 keys.append(try DKIMSigningKey(pem: String(decoding: bytes, as: UTF8.self), domain: domain.lowercased(),
                                                selector: String(name.dropLast(4))))
             } catch {
-                throw .invalidKey(path: path, error)
+                problems.append(.invalidKey(path: path, error))
             }
         }
-        return keys
+        return (keys, problems)
     }
 
     /// Writes a new key file (group and mode as described above), creating directories; refuses to replace

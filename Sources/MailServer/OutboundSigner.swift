@@ -25,7 +25,11 @@ final class OutboundSigner: Sendable {
         if let cached = keys.withLockedValue({ $0[domain] }) { return cached }
         let loaded: [DKIMSigningKey]
         do {
-            loaded = try DKIMKeyStore.load(configDirectory: configDirectory, domain: domain)
+            let (usable, problems) = try DKIMKeyStore.loadUsable(configDirectory: configDirectory, domain: domain)
+            for problem in problems {
+                logger.error("DKIM key skipped, \(domain) is signed with its other keys (\(usable.count)): \(problem)")
+            }
+            loaded = usable
         } catch {
             logger.error("DKIM keys of \(domain) not usable, mail is sent unsigned: \(error)")
             loaded = []

@@ -5,10 +5,16 @@ import Testing
 /// Mail submitted by a local user is DKIM-signed with every key of the From domain; mail that
 /// arrives on port 25 is not.
 struct OutboundDKIMTests {
-    @Test func submittedMailIsSignedAndVerifies() async throws {
+    /// Also with a broken key file beside the good one (a half-copied key): the good one still signs.
+    @Test(arguments: [false, true])
+    func submittedMailIsSignedAndVerifies(brokenKeyBeside: Bool) async throws {
         let key = try DKIMSigningKey.generate(.ed25519, domain: "example.test", selector: "apus-ed25519")
         let server = try await TestServer(prepare: { config in
-            _ = try DKIMKeyStore.write(key, configDirectory: config)
+            let path = try DKIMKeyStore.write(key, configDirectory: config)
+            if brokenKeyBeside {
+                try "-----BEGIN PRIVATE KEY-----\nnot a key\n".write(
+                    toFile: (path as NSString).deletingLastPathComponent + "/half-copied.pem", atomically: true, encoding: .utf8)
+            }
         })
         let client = try await TestClient(port: server.ports[.submissions]!, implicitTLS: true)
         _ = try await client.readLine()
