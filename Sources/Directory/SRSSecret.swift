@@ -34,6 +34,11 @@ public enum SRSSecret {
         defer { if !ok { unlink(path) } }
         do {
             defer { close(fd) }
+            // Made by root (apus init) in a data directory the server's user owns: the server must read it.
+            var owner = stat()
+            if geteuid() == 0, stat(directory, &owner) == 0, owner.st_uid != 0, fchown(fd, owner.st_uid, owner.st_gid) != 0 {
+                throw DirectoryError(path: path, reason: "cannot give it the owner of \(directory): \(AtomicFile.errnoText())")
+            }
             let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) }
             guard written == bytes.count else { throw DirectoryError(path: path, reason: "cannot write: \(AtomicFile.errnoText())") }
             guard fsync(fd) == 0 else { throw DirectoryError(path: path, reason: "fsync failed: \(AtomicFile.errnoText())") }

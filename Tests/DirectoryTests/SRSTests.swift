@@ -136,4 +136,22 @@ import Testing
             try SRSSecret.loadOrCreate(path: path)
         }
     }
+
+    /// `apus init` runs as root; when the data directory already belongs to the server's user (the service
+    /// ran first), the secret it makes must belong to that user too, or the server cannot read it.
+    @Test func secretMadeByRootTakesTheOwnerOfItsDirectory() throws {
+        try #require(geteuid() == 0, "this test needs root (the test suite runs as root in CI)")
+        let nobody = try #require(getpwnam("nobody")).pointee
+        let (uid, gid) = (nobody.pw_uid, nobody.pw_gid)
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("apus-srs-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/data/state", withIntermediateDirectories: true)
+        try #require(chown(root + "/data/state", uid, gid) == 0)
+        let path = SRSSecret.path(dataDirectory: root + "/data")
+        _ = try SRSSecret.loadOrCreate(path: path)
+        var info = stat()
+        try #require(stat(path, &info) == 0)
+        #expect(info.st_uid == uid && info.st_gid == gid)
+        #expect(info.st_mode & 0o777 == 0o600)
+    }
 }
