@@ -41,7 +41,10 @@ struct CertificateReloadLoadTests {
     func renewalUnderLoad(_ renewal: Renewal) async throws {
         let started = ContinuousClock.now
         let a = try Self.makeCertificate(), b = try Self.makeCertificate()
-        let server = try await LoggedServer { config in try Self.install(a, renewal: renewal, config: config) }
+        let log = CapturedLog()
+        let server = try await TestServer(configure: { $0.limits.maxConnectionsPerIP = 200 },
+                                          selfSignedCertificate: false, log: log,
+                                          prepare: { config in try Self.install(a, renewal: renewal, config: config) })
         #expect(await Self.connect(server, starttls: false) == .served(a.der))
 
         // A session opened before the renewal and upgraded after it must work too.
@@ -112,9 +115,9 @@ struct CertificateReloadLoadTests {
         await held.close()
 
         // The log: nothing critical; a refused half-renewed pair is one error line naming its file.
-        let log = server.log.entries
-        #expect(!log.contains { $0.level == .critical }, "\(log.filter { $0.level == .critical })")
-        let errors = log.filter { $0.level >= .error }
+        let entries = log.entries
+        #expect(!entries.contains { $0.level == .critical }, "\(entries.filter { $0.level == .critical })")
+        let errors = entries.filter { $0.level >= .error }
         for error in errors {
             let namesFile = error.message.contains("/certs/\(Self.name)/fullchain.pem: ")
                 || error.message.contains("/certs/\(Self.name)/privkey.pem: ")
@@ -126,7 +129,7 @@ struct CertificateReloadLoadTests {
             #expect(errors.contains { $0.message.contains("privkey.pem: does not match the certificate in ") },
                     "the mismatched pair was not refused: \(errors.map(\.message))")
         }
-        #expect(!log.contains { $0.message == "stopped" }, "the server stopped")
+        #expect(!entries.contains { $0.message == "stopped" }, "the server stopped")
         #expect(await Self.connect(server, starttls: true) == .served(b.der))
         await server.stop()
         print("""
@@ -146,7 +149,7 @@ struct CertificateReloadLoadTests {
     }
 
     /// One connection: TLS (STARTTLS on submission or implicit on submissions), the leaf certificate, QUIT.
-    static func connect(_ server: LoggedServer, starttls: Bool) async -> Outcome {
+    static func connect(_ server: TestServer, starttls: Bool) async -> Outcome {
         let client: TestClient
         do {
             client = try await TestClient(port: server.ports[starttls ? .submission : .submissions]!, implicitTLS: !starttls)
@@ -268,52 +271,6 @@ struct CertificateReloadLoadTests {
         try handle.truncate(atOffset: 0)
         try handle.write(contentsOf: Data(text.utf8))
         try handle.close()
-    }
-}
-
-/// A live `MailServer` like `TestServer` (submission and submissions on 127.0.0.1 port 0, the watcher
-/// polling every 200 ms) whose log is kept for the test to read.
-final class LoggedServer: Sendable {
-    let root: String
-    let configDirectory: String
-    let log = CapturedLog()
-    let group: ServiceGroup
-    let ports: [ListenerKind: Int]
-    let runTask: Task<Void, any Error>
-
-    init(prepare: (String) throws -> Void) async throws {
-        root = NSTemporaryDirectory() + "apus-certload-" + UUID().uuidString
-        configDirectory = root + "/config"
-        let fm = FileManager.default
-        try fm.createDirectory(atPath: configDirectory + "/domains/example.test", withIntermediateDirectories: true)
-        try "dev \(TestServer.passwordHash)\n"
-            .write(toFile: configDirectory + "/domains/example.test/users", atomically: true, encoding: .utf8)
-        try prepare(configDirectory)
-        var config = ApusConfig(hostname: CertificateReloadLoadTests.name, dataDir: root + "/data")
-        let any = [ListenAddress(host: "127.0.0.1", port: 0)]
-        config.listen = .init(mx: any, submission: any, submissions: any, admin: [])
-        config.limits.maxConnectionsPerIP = 200
-        config.delivery.holdRemote = true
-        try config.render().write(toFile: configDirectory + "/apus.toml", atomically: true, encoding: .utf8)
-        let loaded = try ApusConfig.load(configDirectory: configDirectory)
-
-        let log = self.log
-        var logger = Logger(label: "certload") { _ in log }
-        logger.logLevel = .info
-        let server = try MailServer(config: loaded, configDirectory: configDirectory, resolver: StaticResolver(),
-                                    configPollInterval: .milliseconds(200), logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [.init(service: server)], logger: logger))
-        self.group = group
-        runTask = Task { try await group.run() }
-        var ports: [ListenerKind: Int] = [:]
-        for (kind, address) in await server.boundAddresses() { ports[kind] = address.port }
-        self.ports = ports
-    }
-
-    func stop() async {
-        await group.triggerGracefulShutdown()
-        _ = try? await runTask.value
-        try? FileManager.default.removeItem(atPath: root)
     }
 }
 

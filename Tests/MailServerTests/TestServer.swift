@@ -26,6 +26,7 @@ final class TestServer: Sendable {
     init(maxMessageBytes: Int = 10_000, maxRecipients: Int = 5, maxErrors: Int = 10, maxLine: Int = 4096,
          host: String = "127.0.0.1", resolver: any DNSResolving = StaticResolver(),
          configure: (inout ApusConfig) -> Void = { _ in },
+         selfSignedCertificate: Bool = true, log: CapturedLog? = nil,
          prepare: (String) throws -> Void = { _ in }) async throws {
         root = NSTemporaryDirectory() + "apus-test-" + UUID().uuidString
         configDirectory = root + "/config"
@@ -34,8 +35,10 @@ final class TestServer: Sendable {
         try fm.createDirectory(atPath: configDirectory + "/domains/example.test", withIntermediateDirectories: true)
         try "dev \(Self.passwordHash)\nbob \(Self.passwordHash)\n"
             .write(toFile: configDirectory + "/domains/example.test/users", atomically: true, encoding: .utf8)
-        try SelfSignedCertificate.write(hostname: "mx.example.test", certsDirectory: configDirectory + "/certs",
-                                        ipAddresses: [[127, 0, 0, 1]])
+        if selfSignedCertificate {
+            try SelfSignedCertificate.write(hostname: "mx.example.test", certsDirectory: configDirectory + "/certs",
+                                            ipAddresses: [[127, 0, 0, 1]])
+        }
         var config = ApusConfig(hostname: "mx.example.test", dataDir: dataDirectory)
         let any = [ListenAddress(host: host, port: 0)]
         config.listen = .init(mx: any, submission: any, submissions: any, admin: [])
@@ -49,8 +52,14 @@ final class TestServer: Sendable {
         try config.render().write(toFile: configDirectory + "/apus.toml", atomically: true, encoding: .utf8)
         let loaded = try ApusConfig.load(configDirectory: configDirectory)
 
-        var logger = Logger(label: "test")
-        logger.logLevel = ProcessInfo.processInfo.environment["APUS_TEST_LOG"] != nil ? .debug : .critical
+        var logger: Logger
+        if let log {
+            logger = Logger(label: "test") { _ in log }
+            logger.logLevel = .info
+        } else {
+            logger = Logger(label: "test")
+            logger.logLevel = ProcessInfo.processInfo.environment["APUS_TEST_LOG"] != nil ? .debug : .critical
+        }
         let server = try MailServer(config: loaded, configDirectory: configDirectory, resolver: resolver,
                                     configPollInterval: .milliseconds(200), logger: logger)
         self.server = server
