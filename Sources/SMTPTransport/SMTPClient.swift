@@ -146,8 +146,18 @@ public final class SMTPClientConnection: Sendable {
                 }
             return SMTPClientConnection(channel: channel, handler: handler, remoteIP: ip, timeouts: timeouts, logger: logger)
         } catch {
-            throw SMTPClientError.connectFailed("\(ip) port \(port): \(error)")
+            throw SMTPClientError.connectFailed("\(ip) port \(port): \(Self.describeConnectError(error))")
         }
+    }
+
+    /// A connect error as a log line or a DSN should say it: "Connection refused", "timed out after 30 s",
+    /// rather than NIO's description of the IOError (which repeats itself and leaves a stray parenthesis).
+    static func describeConnectError(_ error: any Error) -> String {
+        if let io = error as? IOError { return String(cString: strerror(io.errnoCode)) }
+        if case ChannelError.connectTimeout(let amount) = error {
+            return "timed out after \(amount.nanoseconds / 1_000_000_000) s"
+        }
+        return "\(error)"
     }
 
     /// Awaits the next reply. On timeout the connection is closed and `SMTPClientError.timeout` thrown.
