@@ -52,7 +52,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 }
 
-/// An error for the user: printed as `apus: <message>` and exit status 1.
+/// An error for the user: ArgumentParser prints it as `Error: <message>` on standard error, exit status 1.
 struct CLIError: Error, CustomStringConvertible {
     let message: String
     init(_ message: String) { self.message = message }
