@@ -1,6 +1,7 @@
 import ArgumentParser
 import Config
 import Foundation
+import Logging
 import MailQueue
 
 /// `apus queue list | show ID | retry [ID] | remove ID` (DESIGN.md §3b): the queue in `<data_dir>/queue/`.
@@ -17,7 +18,9 @@ struct QueueCommand: AsyncParsableCommand {
     static func spool(_ options: ConfigOptions) throws -> (ApusConfig, FileSpool) {
         let config: ApusConfig
         do { config = try ApusConfig.load(configDirectory: options.configDirectory) } catch { throw CLIError("\(error)") }
-        return (config, try FileSpool(directory: "\(config.dataDir)/queue"))
+        // Warnings about unreadable queue files go to standard error, not into the listing on standard output.
+        let logger = Logger(label: "apus.queue") { StreamLogHandler.standardError(label: $0) }
+        return (config, try FileSpool(directory: "\(config.dataDir)/queue", logger: logger))
     }
 
     static func triggerRetry(_ config: ApusConfig, name: String) throws {
