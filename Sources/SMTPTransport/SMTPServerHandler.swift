@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Logging
 import NIOCore
 import NIOSSL
@@ -95,6 +102,9 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
     public func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if let ssl = error as? NIOSSLError, case .uncleanShutdown = ssl {
             // The client closed without close_notify: common and harmless.
+        } else if let io = error as? IOError, io.errnoCode == ECONNRESET || io.errnoCode == EPIPE {
+            // The client went away without waiting (many do right after QUIT): a transcript detail.
+            logger.debug("connection closed by \(info.remoteAddress): \(String(cString: strerror(io.errnoCode)))")
         } else {
             logger.notice("connection error from \(info.remoteAddress): \(error)")
         }
