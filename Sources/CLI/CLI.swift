@@ -1,4 +1,5 @@
 import ArgumentParser
+import MailServer
 
 /// The `apus` command tree (DESIGN.md §3b). Each subcommand lives in its own file.
 public struct ApusCommand: AsyncParsableCommand {
@@ -9,6 +10,7 @@ public struct ApusCommand: AsyncParsableCommand {
             Start with `apus dev` to try it on loopback ports with a throw-away configuration,
             or `apus init DOMAIN` to set up a real domain.
             """,
+        version: ServerMetrics.defaultVersion,
         subcommands: [
             ServeCommand.self,
             DevCommand.self,
