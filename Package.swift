@@ -48,7 +48,10 @@ let package = Package(
                 ],
                 swiftSettings: strict),
 
-        .target(name: "DMARC", dependencies: ["DNSCore"], swiftSettings: strict),
+        .target(name: "DMARC", dependencies: ["DNSCore"],
+                // The Public Suffix List as published (its source form); the rules compiled in are generated
+                // from it by scripts/update-psl.
+                exclude: ["public_suffix_list.dat"], swiftSettings: strict),
 
         .target(name: "SPF", dependencies: ["DNSCore"], swiftSettings: strict),
 

@@ -32,9 +32,10 @@ public struct PublicSuffixList: Sendable {
     /// Exception rules, stored without their `!` (`www.ck`).
     var exceptions: Set<String> = []
 
-    /// The list shipped with Apus (`PublicSuffixList+Data.swift`, refreshed by `scripts/update-psl`), both
-    /// sections. Parsed once, on first use.
-    public static let bundled = PublicSuffixList(parsing: bundledText)
+    /// The list shipped with Apus, both sections, parsed once on first use. Its rules are compiled in
+    /// (`PublicSuffixList+ICANN.swift`, `+Private.swift`); `public_suffix_list.dat` beside them is the list as
+    /// published, from which `scripts/update-psl` makes them.
+    public static let bundled = PublicSuffixList(icannRules: icannRules, privateRules: privateRules)
 
     /// Parses a list in the publicsuffix.org format. Lines that are not valid names are skipped.
     public init(parsing text: String, sections: Sections = .icannAndPrivate) {
@@ -45,15 +46,27 @@ public struct PublicSuffixList: Sendable {
                 if rawLine.contains("===END PRIVATE DOMAINS===") { inPrivate = false }
                 continue
             }
-            let line = rawLine.prefix { $0 != " " && $0 != "\t" }
-            if line.isEmpty || (inPrivate && sections == .icannOnly) { continue }
-            if line.hasPrefix("!") {
-                if let name = Self.normalized(String(line.dropFirst())) { exceptions.insert(name.joined(separator: ".")) }
-            } else if line.hasPrefix("*.") {
-                if let name = Self.normalized(String(line.dropFirst(2))) { wildcards.insert(name.joined(separator: ".")) }
-            } else if let name = Self.normalized(String(line)) {
-                rules.insert(name.joined(separator: "."))
-            }
+            let rule = rawLine.prefix { $0 != " " && $0 != "\t" }
+            if rule.isEmpty || (inPrivate && sections == .icannOnly) { continue }
+            add(rule)
+        }
+    }
+
+    /// The rules of each section as whitespace-separated lists, without comments (the generated form).
+    init(icannRules: String, privateRules: String, sections: Sections = .icannAndPrivate) {
+        for rule in icannRules.split(whereSeparator: \.isWhitespace) { add(rule) }
+        guard sections == .icannAndPrivate else { return }
+        for rule in privateRules.split(whereSeparator: \.isWhitespace) { add(rule) }
+    }
+
+    /// One rule: `!exception`, `*.wildcard` or a plain name; skipped when it is not a valid name.
+    private mutating func add(_ rule: Substring) {
+        if rule.hasPrefix("!") {
+            if let name = Self.normalized(String(rule.dropFirst())) { exceptions.insert(name.joined(separator: ".")) }
+        } else if rule.hasPrefix("*.") {
+            if let name = Self.normalized(String(rule.dropFirst(2))) { wildcards.insert(name.joined(separator: ".")) }
+        } else if let name = Self.normalized(String(rule)) {
+            rules.insert(name.joined(separator: "."))
         }
     }
 

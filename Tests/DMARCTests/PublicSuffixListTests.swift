@@ -1,4 +1,5 @@
 @testable import DMARC
+import Foundation
 import Testing
 
 struct PublicSuffixListTests {
@@ -68,9 +69,16 @@ struct PublicSuffixListTests {
 
 
 struct PublicSuffixListBundleTests {
-    /// Every rule line of the bundled list becomes a rule: none is lost to IDNA conversion or validation.
-    @Test func noRuleDropped() {
-        let lines = PublicSuffixList.bundledText.split(whereSeparator: \.isNewline)
+    /// `Sources/DMARC/public_suffix_list.dat`: the list as published, from which the compiled rules are made.
+    static func publishedList() throws -> String {
+        let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Sources/DMARC/public_suffix_list.dat")
+        return try String(contentsOf: sources, encoding: .utf8)
+    }
+
+    /// Every rule line of the published list becomes a rule: none is lost to IDNA conversion or validation.
+    @Test func noRuleDropped() throws {
+        let lines = try Self.publishedList().split(whereSeparator: \.isNewline)
             .map { $0.prefix { $0 != " " && $0 != "\t" } }
             .filter { !$0.isEmpty && !$0.hasPrefix("//") }
         let list = PublicSuffixList.bundled
@@ -83,5 +91,18 @@ struct PublicSuffixListBundleTests {
         #expect(dropped.isEmpty, "\(dropped.prefix(20))")
         #expect(lines.count > 9000)
         #expect(list.rules.count + list.wildcards.count + list.exceptions.count == Set(lines).count)
+    }
+
+    /// The compiled rules are exactly the published list's, section by section: scripts/update-psl was run
+    /// after the .dat last changed, and nothing was edited by hand.
+    @Test(arguments: [PublicSuffixList.Sections.icannAndPrivate, .icannOnly])
+    func compiledRulesMatchThePublishedList(_ sections: PublicSuffixList.Sections) throws {
+        let published = PublicSuffixList(parsing: try Self.publishedList(), sections: sections)
+        let compiled = PublicSuffixList(icannRules: PublicSuffixList.icannRules, privateRules: PublicSuffixList.privateRules,
+                                        sections: sections)
+        #expect(compiled.rules == published.rules, "run scripts/update-psl")
+        #expect(compiled.wildcards == published.wildcards, "run scripts/update-psl")
+        #expect(compiled.exceptions == published.exceptions, "run scripts/update-psl")
+        #expect(published.rules.count > (sections == .icannOnly ? 6000 : 8000))
     }
 }
