@@ -148,9 +148,9 @@ extension DomainChecker {
     func checkSPF(_ ours: [IPAddress]) async -> [CheckFinding] {
         var findings: [CheckFinding] = []
         let suggested = suggestedSPF(ours)
-        switch await spfRecord(of: domain) {
+        switch await spfRecord(of: domain, suggested: suggested) {
         case .failure(let trouble):
-            return [trouble(suggested)]
+            return [trouble.finding]
         case .success(let record):
             if let weak = weakAll(record) {
                 findings.append(weak)
@@ -166,7 +166,7 @@ extension DomainChecker {
             }
         }
         if !Self.sameName(hostname, domain) {
-            switch await spfRecord(of: hostname) {
+            switch await spfRecord(of: hostname, suggested: "v=spf1 a -all") {
             case .failure:
                 findings.append(.warning("spf-helo", "\(hostname) has no SPF record; receivers check it for bounces, whose sender is empty (RFC 7208 §2.3)",
                                          fix: "publish: \(hostname). 3600 IN TXT \"v=spf1 a -all\""))
@@ -181,42 +181,37 @@ extension DomainChecker {
         return findings
     }
 
-    /// The one SPF record of `name`, or a finding (given the suggested record) saying why there is none.
-    func spfRecord(of name: String) async -> Result<String, SPFRecordTrouble> {
+    /// The one SPF record of `name`, or a finding saying why there is none (its fix shows `suggested`).
+    func spfRecord(of name: String, suggested: String) async -> Result<String, SPFRecordTrouble> {
         let check = name == domain ? "spf" : "spf-helo"
         let texts: [String]
         switch await TXTLookup.of(name, in: dns, check: check, what: "SPF of \(name)") {
         case .records(let list): texts = list
-        case .trouble(let finding): return .failure(SPFRecordTrouble { _ in finding })
+        case .trouble(let finding): return .failure(SPFRecordTrouble(finding: finding))
         }
         let records = texts.filter { SPFRecord.isSPFRecord(Array($0.utf8)) }
         if records.isEmpty {
-            return .failure(SPFRecordTrouble { suggested in
-                .problem(check, "\(name) has no SPF record: receivers cannot tell which servers may send as @\(name)",
-                         fix: "publish: \(name). 3600 IN TXT \"\(suggested)\"")
-            })
+            return .failure(SPFRecordTrouble(finding: .problem(
+                check, "\(name) has no SPF record: receivers cannot tell which servers may send as @\(name)",
+                fix: "publish: \(name). 3600 IN TXT \"\(suggested)\"")))
         }
         if records.count > 1 {
-            return .failure(SPFRecordTrouble { suggested in
-                .problem(check, "\(name) has \(records.count) SPF records; receivers then treat SPF as broken (permerror, RFC 7208 §4.5)",
-                         fix: "merge them into one, like: \(suggested)")
-            })
+            return .failure(SPFRecordTrouble(finding: .problem(
+                check, "\(name) has \(records.count) SPF records; receivers then treat SPF as broken (permerror, RFC 7208 §4.5)",
+                fix: "merge them into one, like: \(suggested)")))
         }
         do {
             _ = try SPFRecord.parse(records[0])
         } catch {
-            return .failure(SPFRecordTrouble { suggested in
-                .problem(check, "SPF record of \(name) is invalid (\(error)): \"\(records[0])\"",
-                         fix: "replace it, for example with: \(suggested)")
-            })
+            return .failure(SPFRecordTrouble(finding: .problem(
+                check, "SPF record of \(name) is invalid (\(error)): \"\(records[0])\"",
+                fix: "replace it, for example with: \(suggested)")))
         }
         return .success(records[0])
     }
 
     struct SPFRecordTrouble: Error {
-        let finding: @Sendable (String) -> CheckFinding
-        init(_ finding: @escaping @Sendable (String) -> CheckFinding) { self.finding = finding }
-        func callAsFunction(_ suggested: String) -> CheckFinding { finding(suggested) }
+        let finding: CheckFinding
     }
 
     /// `+all` (or a bare `all`) lets every server send as the domain; `?all` says nothing.
