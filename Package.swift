@@ -139,6 +139,8 @@ let package = Package(
                     "DNSCore", "DNSResolver",
                     .product(name: "NIOCore", package: "swift-nio"),
                     .product(name: "NIOPosix", package: "swift-nio"),
+                    .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                    .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 ],
                 swiftSettings: strict),
 

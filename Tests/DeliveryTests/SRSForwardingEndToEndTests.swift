@@ -46,7 +46,7 @@ import Testing
         let mxPort = try #require(await server.boundAddresses().first { $0.0 == .mx }?.1.port)
 
         // 1. bob@sender.test → random@example.test: the catch-all forwards to remote.test with an SRS0 sender.
-        let forward = try await SRSTestSMTPClient.open(port: mxPort)
+        let forward = try await TestClient(port: mxPort)
         #expect(try await forward.command(nil).hasPrefix("220"))
         #expect(try await forward.command("HELO mx.sender.test").hasPrefix("250"))
         #expect(try await forward.command("MAIL FROM:<bob@sender.test>").hasPrefix("250"))
@@ -71,7 +71,7 @@ import Testing
         // 3. remote.test bounces to the SRS address: accepted, and forwarded to sender.test's MX with <>.
         #expect(try await forward.command("QUIT").hasPrefix("221"))
         await forward.close()
-        let bounce = try await SRSTestSMTPClient.open(port: mxPort)
+        let bounce = try await TestClient(port: mxPort)
         #expect(try await bounce.command(nil).hasPrefix("220"))
         #expect(try await bounce.command("HELO mx.remote.test").hasPrefix("250"))
         #expect(try await bounce.command("MAIL FROM:<>").hasPrefix("250"))
@@ -96,7 +96,7 @@ import Testing
         #expect(returned.data.contains("Subject: Undelivered Mail Returned to Sender\r\n"))
 
         // 4. dev+tag@example.test goes to dev's Maildir, not to the catch-all's forward.
-        let tagged = try await SRSTestSMTPClient.open(port: mxPort)
+        let tagged = try await TestClient(port: mxPort)
         #expect(try await tagged.command(nil).hasPrefix("220"))
         #expect(try await tagged.command("HELO mx.sender.test").hasPrefix("250"))
         #expect(try await tagged.command("MAIL FROM:<bob@sender.test>").hasPrefix("250"))
@@ -167,72 +167,4 @@ import Testing
         #expect(process.terminationStatus == 0, "pyspf (python3-spf) failed: \(errorText)")
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
-}
-
-/// A line-at-a-time SMTP client: `command` sends a line (or nothing, for the greeting) and returns the
-/// last line of the (possibly multi-line) reply.
-final class SRSTestSMTPClient: Sendable {
-    let channel: any Channel
-    let inbox: Inbox
-
-    final class Inbox: ChannelInboundHandler, Sendable {
-        typealias InboundIn = ByteBuffer
-        let state = NIOLockedValueBox<(bytes: [UInt8], closed: Bool)>(([], false))
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            let buffer = unwrapInboundIn(data)
-            state.withLockedValue { $0.bytes.append(contentsOf: buffer.readableBytesView) }
-        }
-        func channelInactive(context: ChannelHandlerContext) { state.withLockedValue { $0.closed = true } }
-        func errorCaught(context: ChannelHandlerContext, error: any Error) { context.close(promise: nil) }
-    }
-
-    struct Failure: Error, CustomStringConvertible { let description: String }
-
-    private init(channel: any Channel, inbox: Inbox) {
-        self.channel = channel
-        self.inbox = inbox
-    }
-
-    static func open(port: Int) async throws -> SRSTestSMTPClient {
-        let inbox = Inbox()
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connectTimeout(.seconds(3))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(inbox) }
-            }
-            .connect(host: "127.0.0.1", port: port).get()
-        return SRSTestSMTPClient(channel: channel, inbox: inbox)
-    }
-
-    func command(_ line: String?) async throws -> String {
-        if let line { try await channel.writeAndFlush(ByteBuffer(string: line + "\r\n")).get() }
-        while true {
-            let reply = try await readLine()
-            let bytes = Array(reply.utf8)
-            if bytes.count < 4 || bytes[3] != UInt8(ascii: "-") { return reply }
-        }
-    }
-
-    private func readLine() async throws -> String {
-        let deadline = ContinuousClock.now + .seconds(5)
-        while ContinuousClock.now < deadline {
-            let line: String?? = inbox.state.withLockedValue { s in
-                if let lf = s.bytes.firstIndex(of: 10) {
-                    var line = Array(s.bytes[..<lf])
-                    s.bytes.removeFirst(lf + 1)
-                    if line.last == 13 { line.removeLast() }
-                    return .some(String(decoding: line, as: UTF8.self))
-                }
-                return s.closed ? .some(nil) : nil
-            }
-            if let line {
-                guard let line else { throw Failure(description: "connection closed while waiting for a reply") }
-                return line
-            }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        throw Failure(description: "timeout waiting for a reply line")
-    }
-
-    func close() async { try? await channel.close() }
 }

@@ -303,12 +303,9 @@ struct AdminServerTests {
         let client = try await TestClient(port: port, host: host)
         defer { Task { await client.close() } }
         try await client.send(Array("\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n".utf8))
-        let deadline = ContinuousClock.now + .seconds(10)
-        while !client.inbox.state.withLockedValue(\.closed) {
-            guard ContinuousClock.now < deadline else { throw TranscriptError("no answer to \(method) \(path)") }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        let text = String(decoding: client.inbox.state.withLockedValue(\.bytes), as: UTF8.self)
+        let bytes: [UInt8]
+        do { bytes = try await client.readUntilClosed() } catch { throw TranscriptError("no answer to \(method) \(path)") }
+        let text = String(decoding: bytes, as: UTF8.self)
         guard let split = text.range(of: "\r\n\r\n") else { throw TranscriptError("no HTTP head in \(text)") }
         let headLines = text[..<split.lowerBound].components(separatedBy: "\r\n")
         var headers: [String: String] = [:]

@@ -5,8 +5,8 @@ import NIOPosix
 import NIOSSL
 
 /// A minimal SMTP client for transcripts: sends raw bytes, reads reply lines, upgrades to TLS.
-final class TestClient: Sendable {
-    let channel: any Channel
+public final class TestClient: Sendable {
+    public let channel: any Channel
     let inbox: Inbox
 
     final class Inbox: ChannelInboundHandler, Sendable {
@@ -24,7 +24,7 @@ final class TestClient: Sendable {
         }
     }
 
-    init(port: Int, host: String = "127.0.0.1", implicitTLS: Bool = false, serverName: String = "mx.example.test") async throws {
+    public init(port: Int, host: String = "127.0.0.1", implicitTLS: Bool = false, serverName: String = "mx.example.test") async throws {
         let inbox = Inbox()
         self.inbox = inbox
         channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -37,24 +37,24 @@ final class TestClient: Sendable {
             .connect(host: host, port: port).get()
     }
 
-    static func tlsHandler(serverName: String = "mx.example.test") throws -> NIOSSLClientHandler {
+    public static func tlsHandler(serverName: String = "mx.example.test") throws -> NIOSSLClientHandler {
         var config = TLSConfiguration.makeClientConfiguration()
         config.certificateVerification = .none
         return try NIOSSLClientHandler(context: NIOSSLContext(configuration: config), serverHostname: serverName)
     }
 
-    func send(_ bytes: [UInt8]) async throws {
+    public func send(_ bytes: [UInt8]) async throws {
         try await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
     }
 
-    func startTLS() async throws {
+    public func startTLS() async throws {
         try await channel.eventLoop.submit {
             try self.channel.pipeline.syncOperations.addHandler(try Self.tlsHandler(), position: .first)
         }.get()
     }
 
     /// The next reply line (without CRLF), or nil when the connection closed first.
-    func readLine(timeout: Duration = .seconds(10)) async throws -> String? {
+    public func readLine(timeout: Duration = .seconds(10)) async throws -> String? {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let line: String?? = inbox.state.withLockedValue { s in
@@ -72,13 +72,34 @@ final class TestClient: Sendable {
         throw TranscriptError("timeout waiting for a reply line")
     }
 
+    /// Sends `line` with CRLF (nothing when nil: for the greeting) and returns the last line of the reply,
+    /// continuation lines (`250-…`) skipped; an error when the connection closes first.
+    public func command(_ line: String?) async throws -> String {
+        if let line { try await send(Array((line + "\r\n").utf8)) }
+        while true {
+            guard let reply = try await readLine() else { throw TranscriptError("connection closed while waiting for a reply") }
+            let bytes = Array(reply.utf8)
+            if bytes.count < 4 || bytes[3] != UInt8(ascii: "-") { return reply }
+        }
+    }
+
+    /// Everything received until the peer closes the connection (for one-shot protocols such as HTTP/1.0).
+    public func readUntilClosed(timeout: Duration = .seconds(10)) async throws -> [UInt8] {
+        let deadline = ContinuousClock.now + timeout
+        while !inbox.state.withLockedValue(\.closed) {
+            guard ContinuousClock.now < deadline else { throw TranscriptError("the peer did not close the connection") }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        return inbox.state.withLockedValue(\.bytes)
+    }
+
     /// True if nothing arrives within `wait`.
-    func isSilent(for wait: Duration) async throws -> Bool {
+    public func isSilent(for wait: Duration) async throws -> Bool {
         try await Task.sleep(for: wait)
         return inbox.state.withLockedValue { $0.bytes.isEmpty }
     }
 
-    func isClosed(within timeout: Duration = .seconds(5)) async throws -> Bool {
+    public func isClosed(within timeout: Duration = .seconds(5)) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if inbox.state.withLockedValue({ $0.closed && $0.bytes.isEmpty }) { return true }
@@ -88,18 +109,18 @@ final class TestClient: Sendable {
     }
 
     /// The leaf certificate the server presented (after a TLS handshake).
-    func peerCertificate() async throws -> NIOSSLCertificate? {
+    public func peerCertificate() async throws -> NIOSSLCertificate? {
         try await channel.eventLoop.submit {
             try self.channel.pipeline.syncOperations.handler(type: NIOSSLClientHandler.self).peerCertificate
         }.get()
     }
 
-    func close() async {
+    public func close() async {
         try? await channel.close()
     }
 }
 
-struct TranscriptError: Error, CustomStringConvertible {
-    let description: String
-    init(_ d: String) { description = d }
+public struct TranscriptError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ d: String) { description = d }
 }
