@@ -87,6 +87,11 @@ public final class Dnsmasq: Sendable {
         return false
     }
 
+    /// A resolver that asks only this dnsmasq, without a cache (every lookup reaches the server).
+    public func resolver(timeout: Duration = .seconds(1), attempts: Int = 2) -> DNSResolver {
+        DNSResolver(servers: [DNSServerAddress(address)!], timeout: timeout, attempts: attempts, cacheCapacity: 0)
+    }
+
     /// SIGKILL to this PID only, then reap it.
     public func stop() {
         kill(pid, SIGKILL)

@@ -19,9 +19,7 @@ struct DMARCDnsmasqTests {
     static func withServer(_ body: (DNSResolver) async throws -> Void) async throws {
         let server = try await Dnsmasq.start(records)
         defer { server.stop() }
-        let resolver = DNSResolver(servers: [DNSServerAddress(server.address)!], timeout: .milliseconds(1000),
-                                   attempts: 2, cacheCapacity: 0)
-        try await body(resolver)
+        try await body(server.resolver(timeout: .milliseconds(1000), attempts: 2))
     }
 
     @Test func discovery() async throws {

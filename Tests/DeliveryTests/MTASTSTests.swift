@@ -91,7 +91,7 @@ import Testing
             "--host-record=mta-sts.sts.test,127.0.0.13", "--txt-record=_mta-sts.sts.test,v=STSv1; id=20261130",
         ])
         defer { dnsmasq.stop() }
-        let resolver = DNSResolver(servers: [DNSServerAddress(dnsmasq.address)!], timeout: .seconds(1), cacheCapacity: 0)
+        let resolver = dnsmasq.resolver(timeout: .seconds(1))
         let peer = try await TLSDeliveryTests.Peer(ip: "127.0.0.11", dns: dnsmasq.address, domain: "sts.test")
         let port = peer.port
         let rogue = try await FakeMX.start(ip: "127.0.0.12", port: port)

@@ -20,7 +20,7 @@ import Glibc
         try #require(PostfixTests.available, "Postfix is missing: install the Debian package postfix (scripts/test does)")
         let dnsmasq = try await Dnsmasq.start(["--mx-host=pf.test,mx.pf.test,10", "--host-record=mx.pf.test,127.0.0.10"])
         defer { dnsmasq.stop() }
-        let resolver = DNSResolver(servers: [DNSServerAddress(dnsmasq.address)!], timeout: .seconds(1), cacheCapacity: 0)
+        let resolver = dnsmasq.resolver(timeout: .seconds(1))
         let port = try await TLSDeliveryTests.freePort(ip: "127.0.0.10")
         let dir = NSTemporaryDirectory() + "apus-pf-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
         defer { try? FileManager.default.removeItem(atPath: dir) }

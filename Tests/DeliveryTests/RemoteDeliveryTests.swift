@@ -23,8 +23,7 @@ import Testing
             "--txt-record=noaddress.test,nothing here",
         ]
         let server = try await Dnsmasq.start(zone + records)
-        return (server, DNSResolver(servers: [DNSServerAddress(server.address)!], timeout: .seconds(1), attempts: 2,
-                                    cacheCapacity: 0))
+        return (server, server.resolver(timeout: .seconds(1), attempts: 2))
     }
 
     /// One message to three recipients at one MX: the accepted one is sent in one transaction, the 550 one

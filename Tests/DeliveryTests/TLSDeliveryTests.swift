@@ -70,7 +70,7 @@ import Testing
     @Test func verifiedTLSThenDowngradeIsDeferred() async throws {
         let dnsmasq = try await Dnsmasq.start(["--mx-host=tls.test,mx.tls.test,10", "--host-record=mx.tls.test,127.0.0.6"])
         defer { dnsmasq.stop() }
-        let resolver = DNSResolver(servers: [DNSServerAddress(dnsmasq.address)!], timeout: .seconds(1), cacheCapacity: 0)
+        let resolver = dnsmasq.resolver(timeout: .seconds(1))
         let peer = try await Peer(ip: "127.0.0.6", dns: dnsmasq.address)
         let port = peer.port
         defer { peer.remove() }
