@@ -27,25 +27,4 @@ func fuzzOne(_ bytes: [UInt8]) {
     }
 }
 
-#if FUZZING
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ cb: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
-
-func fuzzRaw(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    guard let data else { fuzzOne([]); return 0 }
-    fuzzOne(Array(UnsafeBufferPointer(start: data, count: size)))
-    return 0
-}
-
-@_cdecl("LLVMFuzzerTestOneInput")
-public func LLVMFuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt { fuzzRaw(data, size) }
-
-var argc = CommandLine.argc
-var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-exit(LLVMFuzzerRunDriver(&argc, &argv, { fuzzRaw($0, $1) }))
-#else
-exit(replayCorpus("FuzzDKIM") { fuzzOne($0) })
-#endif
+runFuzzTarget("FuzzDKIM") { fuzzOne(Array($0.bindMemory(to: UInt8.self))) }
