@@ -5,10 +5,18 @@ import MailQueue
 import NIOCore
 
 /// How one recipient's delivery attempt ended, as the `sent`/`delivered`, `deferred` and `bounced` log
-/// lines say it: for `QueueRunner`'s observer (the server's metrics), so Delivery needs no metrics library.
+/// lines say it: for `QueueRunner`'s observer (the server's metrics and the event store), so Delivery needs
+/// neither a metrics library nor a database.
 public struct DeliveryEvent: Sendable, Hashable {
     public enum Result: String, Sendable, CaseIterable {
-        case sent, deferred, bounced
+        /// Delivered (handed to a Maildir, LMTP, a command or accepted by the remote server).
+        case sent
+        /// A temporary failure; another attempt is scheduled.
+        case deferred
+        /// A permanent failure or a give-up; a DSN goes to the sender.
+        case bounced
+        /// Still undelivered after `[delivery] delay_warning_after`; a "delayed" DSN went to the sender.
+        case delayed
     }
     /// `local`: a Maildir, the LMTP server, the MDA or a `| command` alias; `remote`: another server over SMTP.
     public enum Kind: String, Sendable, CaseIterable {
@@ -16,10 +24,36 @@ public struct DeliveryEvent: Sendable, Hashable {
     }
     public var result: Result
     public var kind: Kind
+    /// The queue id (the API's message id).
+    public var messageID: String
+    /// The envelope sender of the message ("" for `<>`).
+    public var sender: String
+    /// The recipient this event is about (after alias expansion).
+    public var recipient: String
+    /// The reply that decided it, as one line ("550 5.1.1 <x@y>: no such user"), when there is one.
+    public var reply: String?
+    /// The enhanced status code of `reply` ("5.1.1"), when known.
+    public var enhancedStatus: String?
+    /// One sentence on what a known provider code means and what to fix, when one applies.
+    public var diagnosis: String?
+    /// The server that answered ("mx.example.com [192.0.2.1]"), for remote deliveries.
+    public var remoteHost: String?
+    /// The provider (`[delivery.providers.NAME]`) of the remote host, when it matches one.
+    public var provider: String?
 
-    public init(result: Result, kind: Kind) {
+    public init(result: Result, kind: Kind, messageID: String = "", sender: String = "", recipient: String = "",
+                reply: String? = nil, enhancedStatus: String? = nil, diagnosis: String? = nil,
+                remoteHost: String? = nil, provider: String? = nil) {
         self.result = result
         self.kind = kind
+        self.messageID = messageID
+        self.sender = sender
+        self.recipient = recipient
+        self.reply = reply
+        self.enhancedStatus = enhancedStatus
+        self.diagnosis = diagnosis
+        self.remoteHost = remoteHost
+        self.provider = provider
     }
 }
 
@@ -224,7 +258,7 @@ public actor QueueRunner {
                 for (i, result) in zip(indices, results) {
                     apply(result, to: &meta.recipients[i])
                     if result.outcome == .permanent { failed.append(i) }
-                    if result.outcome == .sent { observer?(DeliveryEvent(result: .sent, kind: .local)) }
+                    if result.outcome == .sent { observer?(event(.sent, .local, meta, meta.recipients[i], result)) }
                     logger.notice("\(result.outcome == .sent ? "delivered" : "lmtp \(result.outcome)") id=\(id) to=<\(result.address)> relay=lmtp \(lmtp.host):\(lmtp.port) reply=\"\(result.reply)\"")
                 }
             }
@@ -250,7 +284,7 @@ public actor QueueRunner {
             }
             apply(result, to: &meta.recipients[i])
             if result.outcome == .permanent { failed.append(i) }
-            if result.outcome == .sent { observer?(DeliveryEvent(result: .sent, kind: .local)) }
+            if result.outcome == .sent { observer?(event(.sent, .local, meta, meta.recipients[i], result)) }
         }
 
         // Remote recipients: one transaction per (domain, envelope sender), domains in parallel.
@@ -290,7 +324,7 @@ public actor QueueRunner {
                 let r = meta.recipients[i]
                 switch result.outcome {
                 case .sent:
-                    observer?(DeliveryEvent(result: .sent, kind: .remote))
+                    observer?(event(.sent, .remote, meta, r, result))
                     logger.notice("sent id=\(id) to=<\(r.address)> relay=\(result.remoteMTA ?? "?") tls=\(result.tls ?? "none") reply=\"\(result.reply)\"")
                 case .permanent:
                     failed.append(i)
@@ -310,7 +344,7 @@ public actor QueueRunner {
                 due[id] = at
                 for i in deferred {
                     let r = meta.recipients[i], next = ISO8601DateFormatter().string(from: at)
-                    observer?(DeliveryEvent(result: .deferred, kind: kind(of: r)))
+                    observer?(event(.deferred, kind(of: r), meta, r, nil))
                     logger.notice("deferred id=\(id) to=<\(r.address)> attempts=\(r.attempts) reason=\"\(r.lastReply ?? "")\" next=\(next)")
                 }
             case .giveUp:
@@ -326,7 +360,7 @@ public actor QueueRunner {
 
         if !failed.isEmpty {
             for i in failed {
-                observer?(DeliveryEvent(result: .bounced, kind: kind(of: meta.recipients[i])))
+                observer?(event(.bounced, kind(of: meta.recipients[i]), meta, meta.recipients[i], nil))
                 logger.notice("bounced id=\(id) to=<\(meta.recipients[i].address)> reason=\"\(meta.recipients[i].lastReply ?? "")\"")
             }
             await bounce(meta, body: body, failed: failed, now: now)
@@ -341,6 +375,26 @@ public actor QueueRunner {
         } catch {
             logger.error("queue \(id): cannot record delivery state: \(error)")
         }
+    }
+
+    /// The observer's view of one recipient's outcome.
+    func event(_ result: DeliveryEvent.Result, _ kind: DeliveryEvent.Kind, _ meta: QueuedMessage,
+               _ recipient: QueuedMessage.Recipient, _ outcome: RecipientResult?) -> DeliveryEvent {
+        let reply = outcome?.reply ?? recipient.lastReply
+        return DeliveryEvent(result: result, kind: kind, messageID: meta.id, sender: meta.mailFrom,
+                             recipient: recipient.address, reply: reply,
+                             enhancedStatus: outcome?.status ?? reply.flatMap(Self.enhancedStatus(in:)),
+                             remoteHost: outcome?.remoteMTA ?? recipient.remoteMTA)
+    }
+
+    /// The first `x.y.z` enhanced status code in a reply line, if any.
+    static func enhancedStatus(in reply: String) -> String? {
+        for word in reply.split(separator: " ").prefix(4) {
+            let parts = word.split(separator: ".", omittingEmptySubsequences: false)
+            if parts.count == 3, let c = parts[0].first, "245".contains(c), parts[0].count == 1,
+               parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isNumber) }) { return String(word) }
+        }
+        return nil
     }
 
     /// Where a recipient goes, for the observer: the same test that picks local or remote delivery above.
