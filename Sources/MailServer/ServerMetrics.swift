@@ -35,11 +35,22 @@ public final class ServerMetrics: Sendable {
         public var acceptedMessages: [ListenerKind: Int] = [:]
         public var replies: [ReplyKey: Int] = [:]
         public var authFailures: [ListenerKind: Int] = [:]
-        public var deliveries: [DeliveryEvent: Int] = [:]
+        /// Keyed by outcome and kind only (an event's message id and recipient are not labels).
+        public var deliveries: [DeliveryKey: Int] = [:]
         /// `<data_dir>/queue` at the last scrape; nil until known (then the family is left out).
         public var queueMessages: Int?
 
         public init() {}
+    }
+
+    /// `apus_deliveries_total`'s labels: one delivery outcome of one kind.
+    public struct DeliveryKey: Sendable, Hashable {
+        public var result: DeliveryEvent.Result
+        public var kind: DeliveryEvent.Kind
+        public init(result: DeliveryEvent.Result, kind: DeliveryEvent.Kind) {
+            self.result = result
+            self.kind = kind
+        }
     }
 
     /// An SMTP reply of class 4 (temporary failure) or 5 (permanent failure) on one listener.
@@ -94,7 +105,7 @@ public final class ServerMetrics: Sendable {
     }
 
     func delivery(_ event: DeliveryEvent) {
-        counts.withLockedValue { $0.deliveries[event, default: 0] += 1 }
+        counts.withLockedValue { $0.deliveries[DeliveryKey(result: event.result, kind: event.kind), default: 0] += 1 }
     }
 
     func setQueueMessages(_ count: Int?) {
@@ -151,7 +162,7 @@ public final class ServerMetrics: Sendable {
                DeliveryEvent.Result.allCases.flatMap { result in
                    DeliveryEvent.Kind.allCases.map { kind in
                        ([("result", result.rawValue), ("kind", kind.rawValue)],
-                        c.deliveries[DeliveryEvent(result: result, kind: kind), default: 0])
+                        c.deliveries[DeliveryKey(result: result, kind: kind), default: 0])
                    }
                })
         if let queued = c.queueMessages {
