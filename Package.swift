@@ -21,6 +21,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // Wave 2 (DESIGN §5): HTTP serving, HTTP requests, the SQLite store, metrics.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // Layer 0: pure
@@ -105,11 +111,36 @@ let package = Package(
                 ],
                 swiftSettings: strict),
 
+        .target(name: "MailStore",
+                dependencies: [
+                    .product(name: "GRDB", package: "GRDB.swift"),
+                    .product(name: "Logging", package: "swift-log"),
+                    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                ],
+                swiftSettings: strict),
+
         // Layer 2: composition
+        .target(name: "HTTPAPI",
+                dependencies: [
+                    "MailStore", "MailMessage", "Directory", "Config", "Certificates",
+                    .product(name: "Hummingbird", package: "hummingbird"),
+                    .product(name: "HummingbirdTLS", package: "hummingbird"),
+                    .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                    .product(name: "Metrics", package: "swift-metrics"),
+                    .product(name: "Prometheus", package: "swift-prometheus"),
+                    .product(name: "Crypto", package: "swift-crypto"),
+                    .product(name: "NIOCore", package: "swift-nio"),
+                    .product(name: "NIOHTTP1", package: "swift-nio"),
+                    .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                    .product(name: "Logging", package: "swift-log"),
+                    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                ],
+                swiftSettings: strict),
         .target(name: "MailServer",
                 dependencies: [
                     "SMTPProtocol", "SMTPTransport", "MailMessage", "MailQueue", "Delivery",
                     "Directory", "Config", "Certificates", "DKIM", "DNSCore", "DNSResolver", "SPF", "DMARC",
+                    "MailStore", "HTTPAPI",
                     .product(name: "NIOCore", package: "swift-nio"),
                     .product(name: "NIOPosix", package: "swift-nio"),
                     .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -124,7 +155,7 @@ let package = Package(
                 dependencies: [
                     "SPF", "MailServer", "Config", "Directory", "DNSCore", "DNSResolver", "Certificates",
                     "MailQueue", "SMTPProtocol", "DKIM", "DMARC", "Delivery", "SMTPTransport", "MailMessage",
-                    "ConfigFiles",
+                    "ConfigFiles", "MailStore", "HTTPAPI",
                     .product(name: "ArgumentParser", package: "swift-argument-parser"),
                     .product(name: "Logging", package: "swift-log"),
                     .product(name: "NIOCore", package: "swift-nio"),
@@ -155,10 +186,13 @@ let package = Package(
         .executableTarget(name: "FuzzDNS", dependencies: ["FuzzSupport", "DNSCore",
                           .product(name: "NIOCore", package: "swift-nio")],
                           path: "Fuzz/FuzzDNS", exclude: ["corpus"]),
+        .executableTarget(name: "FuzzReports", dependencies: ["FuzzSupport", "MailMessage"], path: "Fuzz/FuzzReports", exclude: ["corpus"]),
         .executableTarget(name: "FuzzSPF", dependencies: ["FuzzSupport", "SPF"], path: "Fuzz/FuzzSPF", exclude: ["corpus"]),
 
         // Tests
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
+        .testTarget(name: "MailStoreTests", dependencies: ["MailStore", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", "MailMessage", "MailStore"], exclude: ["Fixtures"]),
         .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore"]),
         .testTarget(name: "DNSResolverTests", dependencies: ["TestSupport", "DNSResolver", "DNSCore",
                     .product(name: "NIOCore", package: "swift-nio"),
@@ -179,7 +213,7 @@ let package = Package(
                     .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "DeliveryTests", dependencies: ["TestSupport", 
                     "Delivery", "MailQueue", "MailMessage", "SMTPTransport", "DNSCore", "DNSResolver",
-                    "MailServer", "Config", "Certificates", "Directory",
+                    "MailServer", "Config", "Certificates", "Directory", "MailStore", "DKIM",
                     .product(name: "NIOCore", package: "swift-nio"),
                     .product(name: "NIOPosix", package: "swift-nio"),
                     .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

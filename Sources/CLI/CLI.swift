@@ -27,6 +27,8 @@ public struct ApusCommand: AsyncParsableCommand {
             SendmailCommand.self,
             AliasCommand.self,
             ConfigCommand.self,
+            EventsCommand.self,
+            SuppressionCommand.self,
         ]
     )
     public init() {}

@@ -48,6 +48,10 @@ extension ApusConfig {
         let tableNames = configTables.map(\.name)
         for key in root.keys {
             let entry = root[key]!
+            if key == "webhooks" {
+                config.webhooks = try decodeWebhooks(entry, fail: fail)
+                continue
+            }
             if case .table = entry.value {
                 guard tableNames.contains(key) else {
                     throw fail(entry.line, "unknown table [\(TOMLWriter.key(key))]" + suggestion(key, tableNames, brackets: true))
@@ -140,6 +144,52 @@ extension ApusConfig {
             }
         }
         return config
+    }
+
+    static let webhookKeys = ["url", "events", "secret_file"]
+
+    /// `[[webhooks]]` tables: `url` (required), `events` (strings), `secret_file`.
+    static func decodeWebhooks(_ entry: TOMLTable.Entry, fail: (Int?, String) -> ConfigError) throws -> [Webhook] {
+        guard case .array(let items) = entry.value else {
+            throw fail(entry.line, "\"webhooks\" must be written as [[webhooks]] tables, each with url = \"https://…\"")
+        }
+        var out: [Webhook] = []
+        for item in items {
+            guard case .table(let table) = item else {
+                throw fail(entry.line, "\"webhooks\" must be written as [[webhooks]] tables, each with url = \"https://…\"")
+            }
+            let line = table.keys.compactMap { table[$0]?.line }.min().map { $0 - 1 } ?? entry.line
+            for key in table.keys where !webhookKeys.contains(key) {
+                throw fail(table[key]!.line, "unknown key \(TOMLWriter.quote(key)) in [[webhooks]]" + suggestion(key, webhookKeys, brackets: false))
+            }
+            guard let urlEntry = table["url"] else { throw fail(line, "[[webhooks]] needs url = \"https://…\"") }
+            guard case .string(let url) = urlEntry.value else {
+                throw fail(urlEntry.line, "\"url\" in [[webhooks]] must be a string, not \(urlEntry.value.typeDescription)")
+            }
+            var events: [String] = []
+            if let e = table["events"] {
+                guard case .array(let values) = e.value else {
+                    throw fail(e.line, "\"events\" in [[webhooks]] must be an array of event types, not \(e.value.typeDescription)")
+                }
+                for value in values {
+                    guard case .string(let name) = value else {
+                        throw fail(e.line, "\"events\" in [[webhooks]] must hold strings, not \(value.typeDescription)")
+                    }
+                    events.append(name)
+                }
+            }
+            var secretFile = ""
+            if let f = table["secret_file"] {
+                guard case .string(let path) = f.value else {
+                    throw fail(f.line, "\"secret_file\" in [[webhooks]] must be a string, not \(f.value.typeDescription)")
+                }
+                secretFile = path
+            }
+            var webhook = Webhook(url: url, events: events, secretFile: secretFile)
+            webhook.line = urlEntry.line
+            out.append(webhook)
+        }
+        return out
     }
 
     /// ` (did you mean "x"?)` when one known key is close to `key`, else "".

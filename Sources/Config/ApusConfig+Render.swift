@@ -46,6 +46,14 @@ extension ApusConfig {
         for key in senders.keys.sorted() {
             out += "\(TOMLWriter.quote(key)) = \(TOMLWriter.stringArray(senders[key]!))\n"
         }
+        out += "\n# Webhooks: each event POSTed as JSON, signed with Apus-Signature (docs/api.md). One [[webhooks]] per endpoint.\n"
+        if webhooks.isEmpty {
+            out += "# [[webhooks]]\n# url = \"https://app.example.com/apus\"\n# events = [\"delivered\", \"bounced\"]   # empty: all\n# secret_file = \"webhook.secret\"\n"
+        }
+        for webhook in webhooks {
+            out += "[[webhooks]]\nurl = \(TOMLWriter.quote(webhook.url))\nevents = \(TOMLWriter.stringArray(webhook.events))\n"
+            out += "secret_file = \(TOMLWriter.quote(webhook.secretFile))\n"
+        }
         return out
     }
 }

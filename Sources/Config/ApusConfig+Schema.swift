@@ -28,6 +28,9 @@ let configTables: [(name: String, comment: String)] = [
     ("delivery", "Delivery to other mail servers."),
     ("aliases", "How the local part of a recipient address is matched to a user."),
     ("checks", "Sender authentication of mail arriving without AUTH: SPF at MAIL FROM, DKIM and DMARC after DATA."),
+    ("api", "The HTTP send API on [listen] api (docs/api.md)."),
+    ("events", "The record of what happened to every message (GET /v1/events, apus events, webhooks)."),
+    ("suppression", "Addresses never to send to again: hard bounces, complaints, unsubscribes, manual entries."),
     ("senders", "Extra envelope senders an authenticated user may use: \"user@domain\" = [\"other@domain\", \"*@domain\"]."),
 ]
 
@@ -47,6 +50,8 @@ extension ApusConfig {
                   comment: "Mail submission over implicit TLS (port 465); AUTH is required."),
             .init(table: "listen", key: "admin", kind: .addresses(\.listen.admin, defaultPort: nil),
                   comment: "HTTP for /metrics, /healthz and the admin API; keep it on loopback."),
+            .init(table: "listen", key: "api", kind: .addresses(\.listen.api, defaultPort: nil),
+                  comment: "The HTTP send API (HTTPS with the certificates of certs/), e.g. [\"0.0.0.0:8443\"]."),
 
             .init(table: "limits", key: "max_message_bytes", kind: .integer(\.limits.maxMessageBytes),
                   comment: "Largest message accepted, in bytes; advertised with SIZE (RFC 1870)."),
@@ -86,6 +91,17 @@ extension ApusConfig {
                   comment: "Shell command delivering a local message on stdin ($RECIPIENT, $SENDER, $USER, $DOMAIN set); exit 75 retries, other non-zero bounces. Empty: Maildirs."),
             .init(table: "delivery", key: "lmtp", kind: .string(\.delivery.lmtp),
                   comment: "LMTP server (\"127.0.0.1:24\", e.g. Dovecot) for local users' mail; empty: Maildirs under data_dir/mail."),
+
+            .init(table: "api", key: "public_url", kind: .string(\.api.publicURL),
+                  comment: "Base URL of links in messages (one-click unsubscribe), e.g. \"https://mx.example.com:8443\"."),
+            .init(table: "api", key: "tls", kind: .boolean(\.api.tls),
+                  comment: "Serve the API over HTTPS; false only when every [listen] api address is loopback (behind a proxy)."),
+            .init(table: "events", key: "keep", kind: .duration(\.events.keep),
+                  comment: "How long events are kept (idempotency records: 24 hours)."),
+            .init(table: "suppression", key: "smtp", kind: .boolean(\.suppression.smtp),
+                  comment: "Also refuse SMTP submissions to suppressed addresses (550 5.7.1); the API always applies the list."),
+            .init(table: "suppression", key: "complaints_address", kind: .string(\.suppression.complaintsAddress),
+                  comment: "Address where ARF complaint reports (RFC 5965) arrive, e.g. \"fbl@example.com\"; empty: none."),
 
             .init(table: "aliases", key: "drop_characters", kind: .string(\.aliases.dropCharacters),
                   comment: "Characters removed from a local part before lookup (\".\": j.doe@ reaches jdoe)."),

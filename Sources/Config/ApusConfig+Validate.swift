@@ -54,6 +54,24 @@ extension ApusConfig {
                 break
             }
         }
+        if !api.tls, let open = listen.api.first(where: { !$0.isLoopback }) {
+            out.append(Problem(key: ["api", "tls"], reason: "\"tls\" in [api] is false but [listen] api has \"\(open)\", which is not a loopback address: keep tls = true, or listen on 127.0.0.1 behind a TLS proxy"))
+        }
+        if !api.publicURL.isEmpty, !(api.publicURL.hasPrefix("https://") || api.publicURL.hasPrefix("http://")) {
+            out.append(Problem(key: ["api", "public_url"], reason: "\"public_url\" in [api] must start with https:// (e.g. \"https://\(hostname):8443\"), not \(TOMLWriter.quote(api.publicURL))"))
+        }
+        let eventNames = ["queued", "delivered", "deferred", "bounced", "delay", "suppressed", "complained", "unsubscribed"]
+        for webhook in webhooks {
+            if !(webhook.url.hasPrefix("https://") || webhook.url.hasPrefix("http://")) {
+                out.append(Problem(key: ["webhooks"], reason: "[[webhooks]] url \(TOMLWriter.quote(webhook.url)) must be an https:// URL"))
+            }
+            for name in webhook.events where !eventNames.contains(name) {
+                out.append(Problem(key: ["webhooks"], reason: "[[webhooks]] events: unknown event type \(TOMLWriter.quote(name)); one of \(eventNames.joined(separator: ", "))"))
+            }
+            if webhook.secretFile.isEmpty {
+                out.append(Problem(key: ["webhooks"], reason: "[[webhooks]] for \(webhook.url) needs secret_file = \"webhook.secret\" (a file with the signing secret, relative to the config directory)"))
+            }
+        }
         for key in senders.keys.sorted() {
             let shown = TOMLWriter.quote(key) + " in [senders]"
             if !Self.looksLikeAddress(key, allowWildcard: false) {

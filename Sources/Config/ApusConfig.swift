@@ -23,6 +23,67 @@ public struct ApusConfig: Sendable, Equatable {
     public var senders: [String: [String]]
     /// `[checks]`: sender authentication of mail arriving on port 25 without AUTH.
     public var checks = Checks()
+    /// `[api]`: the HTTP send API on `[listen] api`.
+    public var api = API()
+    /// `[events]`: the record of what happened to each message.
+    public var events = Events()
+    /// `[suppression]`: addresses never to send to again (hard bounces, complaints, unsubscribes).
+    public var suppression = Suppression()
+    /// `[[webhooks]]`: endpoints that receive each event as a signed POST.
+    public var webhooks: [Webhook] = []
+
+    /// `[api]`
+    public struct API: Sendable, Equatable {
+        /// `public_url`: base of the links Apus puts in messages (one-click unsubscribe), e.g.
+        /// "https://mx.example.com:8443"; empty turns `"unsubscribe": true` off.
+        public var publicURL: String
+        /// `tls`: serve the API over HTTPS with the certificates of certs/; false only when every `[listen] api`
+        /// address is loopback (a reverse proxy in front).
+        public var tls: Bool
+        public init(publicURL: String = "", tls: Bool = true) {
+            self.publicURL = publicURL
+            self.tls = tls
+        }
+    }
+
+    /// `[events]`
+    public struct Events: Sendable, Equatable {
+        /// `keep`: how long events are kept.
+        public var keep: ConfigDuration
+        public init(keep: ConfigDuration = .days(30)) { self.keep = keep }
+    }
+
+    /// `[suppression]`
+    public struct Suppression: Sendable, Equatable {
+        /// `smtp`: also refuse SMTP submissions to suppressed addresses (the API always applies the list).
+        public var smtp: Bool
+        /// `complaints_address`: where ARF feedback reports (RFC 5965) arrive; empty: none.
+        public var complaintsAddress: String
+        public init(smtp: Bool = false, complaintsAddress: String = "") {
+            self.smtp = smtp
+            self.complaintsAddress = complaintsAddress
+        }
+    }
+
+    /// One `[[webhooks]]` table.
+    public struct Webhook: Sendable, Equatable {
+        /// `url`: where events are POSTed (https, or http on loopback).
+        public var url: String
+        /// `events`: the event types sent; empty: all.
+        public var events: [String]
+        /// `secret_file`: the HMAC secret for `Apus-Signature`, relative to the config directory.
+        public var secretFile: String
+        /// The line of the `[[webhooks]]` header (for messages), 0 when built in code.
+        public var line: Int = 0
+        public init(url: String, events: [String] = [], secretFile: String = "") {
+            self.url = url
+            self.events = events
+            self.secretFile = secretFile
+        }
+        public static func == (a: Webhook, b: Webhook) -> Bool {
+            a.url == b.url && a.events == b.events && a.secretFile == b.secretFile
+        }
+    }
 
     /// `[checks]`: SPF at MAIL FROM, DKIM and DMARC after DATA (DESIGN.md §4).
     public struct Checks: Sendable, Equatable {
@@ -70,6 +131,8 @@ public struct ApusConfig: Sendable, Equatable {
         public var submissions: [ListenAddress]
         /// `admin`: HTTP for /metrics, /healthz and the API.
         public var admin: [ListenAddress]
+        /// `api`: the HTTP send API, events, suppressions and unsubscribe links (HTTPS unless `[api] tls = false`).
+        public var api: [ListenAddress] = []
 
         public static let defaultMX = [ListenAddress(host: "0.0.0.0", port: 25), ListenAddress(host: "::", port: 25)]
         public static let defaultSubmission = [ListenAddress(host: "0.0.0.0", port: 587), ListenAddress(host: "::", port: 587)]

@@ -20,6 +20,11 @@ public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
         self.port = port
     }
 
+    /// 127.0.0.0/8, ::1 or localhost: reachable from this machine only.
+    public var isLoopback: Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
     /// Parses `"host:port"`, `"[ipv6]:port"`; throws a reason (without file and line) when invalid.
     public static func parse(_ text: String) throws -> ListenAddress {
         try parse(text, defaultPort: nil)

@@ -77,6 +77,9 @@ private struct TOMLParser {
     var currentTable: [String] = []
     /// Tables named by a header (so a second `[x]` is an error) or holding values.
     var definedTables: Set<[String]> = [[]]
+    /// Inside `[[name]]` (an array of tables, top level only): values go into its last table.
+    var currentArray: String?
+    var definedArrays: Set<String> = []
 
     init(text: String, path: String) {
         var scalars = Array(text.unicodeScalars)
@@ -139,7 +142,8 @@ private struct TOMLParser {
     mutating func parseHeader() throws {
         let headerLine = line
         i += 1  // "["
-        if peek == "[" { throw error("arrays of tables ([[…]]) are not supported") }
+        if peek == "[" { try parseArrayHeader(headerLine); return }
+        currentArray = nil
         var names: [String] = []
         while true {
             skipSpaces()
@@ -154,6 +158,30 @@ private struct TOMLParser {
         definedTables.insert(names)
         try makeTable(at: names, headerLine: headerLine, shown: shown)
         currentTable = names
+    }
+
+    // [[name]] header: a new table appended to the top-level array `name` (e.g. [[webhooks]]).
+    mutating func parseArrayHeader(_ headerLine: Int) throws {
+        i += 1  // second "["
+        skipSpaces()
+        let name = try parseKey()
+        skipSpaces()
+        guard peek == "]", peek(1) == "]" else {
+            throw error("expected \"]]\" to close the array-of-tables header (only [[name]] at the top level is supported)")
+        }
+        i += 2
+        var items: [TOMLValue] = []
+        if let existing = root[name] {
+            guard case .array(let list) = existing.value, definedArrays.contains(name) else {
+                throw error("[[\(Self.displayKey(name))]]: \"\(name)\" is already set on line \(existing.line)")
+            }
+            items = list
+        }
+        items.append(.table(TOMLTable()))
+        root.set(name, .init(value: .array(items), line: root[name]?.line ?? headerLine))
+        definedArrays.insert(name)
+        currentArray = name
+        currentTable = []
     }
 
     /// Creates the tables along `names` (those that do not exist yet), refusing to turn a value into a table.
@@ -208,6 +236,16 @@ private struct TOMLParser {
                 throw error("duplicate key \(Self.displayKey(key))\(shownTable) (first set on line \(existing.line))", line: keyLine)
             }
             table.set(key, .init(value: value, line: keyLine))
+        }
+        if let array = currentArray, case .array(var items) = root[array]?.value,
+           case .table(var last) = items.last {
+            if let existing = last[key] {
+                throw error("duplicate key \(Self.displayKey(key)) in [[\(array)]] (first set on line \(existing.line))", line: keyLine)
+            }
+            last.set(key, .init(value: value, line: keyLine))
+            items[items.count - 1] = .table(last)
+            root.set(array, .init(value: .array(items), line: root[array]!.line))
+            return
         }
         var newRoot = root
         try put(&newRoot, tablePath[...])

@@ -5,8 +5,10 @@ import DNSCore
 import Directory
 import DNSResolver
 import Foundation
+import HTTPAPI
 import Logging
 import MailQueue
+import MailStore
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -42,6 +44,10 @@ public final class MailServer: Service, Sendable {
     public let metrics: ServerMetrics
     /// `[listen] admin`: /healthz and /metrics.
     let admin: AdminServer
+    /// The event store, its recorder and the webhook dispatcher.
+    let events: EventWiring
+    /// `[listen] api`: the HTTP send API.
+    let api: HTTPListeners
 
     /// Loads users and certificates; any error names its file.
     /// `resolver` replaces the DNS resolver built from `[dns]` (tests pass a fake).
@@ -77,13 +83,19 @@ public final class MailServer: Service, Sendable {
         try DurableFile.makeDirectories(triggers)
         let metrics = ServerMetrics()
         self.metrics = metrics
+        let events = try EventWiring(config: config, configDirectory: configDirectory, logger: logger)
+        self.events = events
+        let recorder = events.recorder
         self.runner = QueueRunner(
             settings: .init(hostname: config.hostname,
                             schedule: RetrySchedule(giveUpAfter: config.delivery.giveUpAfter.duration),
                             holdRemote: config.delivery.holdRemote, lmtp: lmtp,
                             mda: config.delivery.mda.isEmpty ? nil : config.delivery.mda, triggerDirectory: triggers),
             spool: spool, local: delivery, remote: courier,
-            isLocalDomain: { dirHolder.current.isLocalDomain($0) }, observer: { metrics.delivery($0) }, logger: logger)
+            isLocalDomain: { dirHolder.current.isLocalDomain($0) }, observer: { delivery in
+                metrics.delivery(delivery)
+                if let event = EventWiring.event(delivery, now: Date()) { recorder.record(event) }
+            }, logger: logger)
         let queueDirectory = spool.directory
         self.admin = AdminServer(addresses: config.listen.admin, metrics: metrics, queueMessages: {
             try? await NIOThreadPool.singleton.runIfActive { ServerMetrics.countQueuedMessages(in: queueDirectory) } ?? nil
@@ -93,8 +105,30 @@ public final class MailServer: Service, Sendable {
         self.group = group
         self.logger = logger
         self.signer = OutboundSigner(configDirectory: configDirectory, logger: logger)
-        (self.wakeups, self.wake) = AsyncStream.makeStream(of: String.self)
+        let (wakeups, wake) = AsyncStream.makeStream(of: String.self)
+        (self.wakeups, self.wake) = (wakeups, wake)
+        let policy = ServerPolicy(directory: directory, config: config)
+        let apiDelegate = ServerDelegate(config: config, directory: directory, policy: policy, spool: spool, signer: signer,
+                                         delivered: { wake.yield($0) }, metrics: metrics, events: recorder, logger: logger)
+        let api = API(hostname: config.hostname, store: events.store, recorder: recorder,
+                      credential: APICredentials.lookup(directory),
+                      submitter: APISubmitter(delegate: apiDelegate, policy: policy, tls: config.api.tls),
+                      limits: .init(maxMessageBytes: config.limits.maxMessageBytes, maxRecipients: config.limits.maxRecipients),
+                      unsubscribe: events.unsubscribe)
+        let tlsProvider = self.tls
+        self.api = HTTPListeners(role: "api", addresses: config.listen.api.map { ($0.host, $0.port) },
+                                 tls: config.api.tls ? { tlsProvider.context } : nil, logger: logger,
+                                 router: { api.router() })
     }
+
+    /// The API listener's addresses (`[listen] api`). Waits until bound.
+    public func apiAddresses() async -> [SocketAddress] { await api.boundAddresses() }
+
+    /// The event store (tests and `apus` commands in-process).
+    public var eventStore: any MailStore { events.store }
+
+    /// Waits until every event recorded so far is in the store.
+    public func flushEvents() async { await events.recorder.flush() }
 
     /// The listening addresses, e.g. for tests that bind port 0. Waits until bound.
     public func boundAddresses() async -> [(ListenerKind, SocketAddress)] { await bound.wait() }
@@ -142,9 +176,19 @@ public final class MailServer: Service, Sendable {
         }
         await bound.set(addresses)
 
-        await withTaskGroup(of: Void.self) { tasks in
+        let startupFailure: HTTPListenerError? = await withTaskGroup(of: Void.self) { tasks in
             let runner = self.runner
             let wakeups = self.wakeups
+            let recorder = events.recorder, webhooks = events.webhooks, api = self.api
+            tasks.addTask { try? await recorder.run() }
+            if let webhooks { tasks.addTask { try? await webhooks.run() } }
+            tasks.addTask { try? await api.run() }
+            if case .failure(let error) = await api.ready() {
+                for channel in channels { try? await channel.close() }
+                await admin.close()
+                tasks.cancelAll()
+                return error
+            }
             tasks.addTask { await runner.run(wakeups: wakeups) }
             tasks.addTask {
                 let signals = await UnixSignalsSequence(trapping: .sighup)
@@ -174,9 +218,12 @@ public final class MailServer: Service, Sendable {
             for session in sessions { session.pipeline.fireUserInboundEventTriggered(SMTPServerShutdown()) }
             for session in sessions { try? await session.closeFuture.get() }
             await admin.close()
+            await events.recorder.flush()
             wake.finish()
             tasks.cancelAll()
+            return nil
         }
+        if let startupFailure { throw startupFailure }
         logger.info("stopped")
     }
 
@@ -205,7 +252,8 @@ public final class MailServer: Service, Sendable {
         let wake = self.wake
         let delegate = ServerDelegate(config: config, directory: directory, policy: policy, spool: spool,
                                       signer: signer, senderChecker: senderChecker, inboundAuthenticator: inbound,
-                                      delivered: { wake.yield($0) }, metrics: metrics, logger: logger)
+                                      delivered: { wake.yield($0) }, metrics: metrics, events: events.recorder,
+                                      logger: logger)
         let tls = self.tls, connections = self.connections, logger = self.logger, hostname = config.hostname
         let openChannels = self.openChannels, metrics = self.metrics
         var bootstrap = ServerBootstrap(group: group)

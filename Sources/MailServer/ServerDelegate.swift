@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import MailMessage
 import MailQueue
+import MailStore
 import NIOCore
 import NIOPosix
 import SMTPProtocol
@@ -23,11 +24,22 @@ final class ServerDelegate: SMTPServerDelegate {
     let senderChecker: SenderChecker?
     let inboundAuthenticator: InboundAuthenticator?
     let metrics: ServerMetrics
+    /// Records a `queued` event per recipient of each accepted message (nil: no event store).
+    let events: EventRecorder?
+    /// Complaints and bounce reports for our senders, read on arrival.
+    let reports: InboundReports?
 
     init(config: ApusConfig, directory: DirectoryHolder, policy: ServerPolicy, spool: any Spool,
          signer: OutboundSigner, senderChecker: SenderChecker? = nil, inboundAuthenticator: InboundAuthenticator? = nil,
-         delivered: @escaping @Sendable (String) -> Void, metrics: ServerMetrics = ServerMetrics(), logger: Logger) {
+         delivered: @escaping @Sendable (String) -> Void, metrics: ServerMetrics = ServerMetrics(),
+         events: EventRecorder? = nil, logger: Logger) {
         self.metrics = metrics
+        self.events = events
+        let dir = directory
+        self.reports = events.map {
+            InboundReports(recorder: $0, complaintsAddress: config.suppression.complaintsAddress,
+                           isLocalDomain: { dir.current.isLocalDomain($0) }, logger: logger)
+        }
         self.signer = signer
         self.senderChecker = senderChecker
         self.inboundAuthenticator = inboundAuthenticator
@@ -68,6 +80,11 @@ final class ServerDelegate: SMTPServerDelegate {
     }
 
     func accept(envelope: Envelope, message: ByteBuffer, connection: ConnectionInfo) async -> Result<String, SMTPReply> {
+        await accept(envelope: envelope, message: message, connection: connection, source: connection.listener.rawValue)
+    }
+
+    /// `source` names the way in for the `queued` event: mx, submission, submissions, api.
+    func accept(envelope: Envelope, message: ByteBuffer, connection: ConnectionInfo, source: String) async -> Result<String, SMTPReply> {
         if Self.receivedCount(message) > Self.maxReceivedHeaders {
             logger.notice("refused message from \(connection.remoteAddress): more than \(Self.maxReceivedHeaders) Received headers (mail loop?)")
             return .failure(.c554MailLoop)
@@ -122,6 +139,19 @@ final class ServerDelegate: SMTPServerDelegate {
         }
         logger.info("queued id=\(id) from=<\(mailFrom)> to=\(recipients.map { "<\($0.command.map { "|\($0)" } ?? $0.address)>" }.joined(separator: ",")) size=\(full.readableBytes) client=\(connection.remoteAddress) helo=\(envelope.clientName) tls=\(connection.tlsVersion ?? "none") auth=\(envelope.authenticatedUser ?? "-") listener=\(connection.listener.rawValue)")
         metrics.messageAccepted(connection.listener)
+        if let events {
+            let domain = mailFrom.lastIndex(of: "@").map { String(mailFrom[mailFrom.index(after: $0)...]).lowercased() } ?? ""
+            let now = meta.receivedAt
+            events.record(recipients.map { r in
+                var detail = ["source": source, "size": String(full.readableBytes)]
+                if r.original.lowercased() != r.address.lowercased() { detail["original_recipient"] = r.original }
+                return NewEvent(type: .queued, time: now, messageID: id, recipient: r.address, domain: domain,
+                                detail: detail, sender: mailFrom)
+            })
+        }
+        if envelope.authenticatedUser == nil, let reports {
+            await reports.handle(id: id, mailFrom: mailFrom, recipients: recipients, message: full)
+        }
         delivered(id)
         return .success(id)
     }

@@ -52,7 +52,9 @@ import Testing
         ("a = 99999999999999999999", 1, "invalid integer"),
         ("a = { b = 1 }", 1, "inline tables"),
         ("a = \"\"\"x\"\"\"", 1, "multi-line strings"),
-        ("[[t]]", 1, "arrays of tables"),
+        ("[[t.u]]", 1, "only [[name]] at the top level"),
+        ("t = 1\n[[t]]", 2, "\"t\" is already set on line 1"),
+        ("[[t]]\na = 1\na = 2", 3, "duplicate key a in [[t]]"),
         ("a.b = 1", 1, "dotted keys are not supported"),
         ("a = \"open", 1, "unterminated string"),
         ("\n\na = 'open\nb = 1", 3, "unterminated string"),
@@ -83,6 +85,20 @@ import Testing
         } catch {
             Issue.record("unexpected error \(error)")
         }
+    }
+
+    /// `[[webhooks]]`: each header appends a table to a top-level array; a later `[x]` header leaves it.
+    @Test func arraysOfTables() throws {
+        let doc = try TOMLDocument.parse("[[w]]\nurl = 'a'\n\n[[w]]\nurl = 'b'\nevents = ['x']\n[t]\nk = 1\n", path: "f")
+        guard case .array(let items) = doc.root["w"]?.value, items.count == 2,
+              case .table(let first) = items[0], case .table(let second) = items[1] else {
+            Issue.record("w is not an array of two tables: \(String(describing: doc.root["w"]))")
+            return
+        }
+        #expect(first["url"]?.value == .string("a"))
+        #expect(second["url"]?.value == .string("b"))
+        #expect(second["events"]?.line == 6)
+        #expect(doc.root["t"].flatMap { if case .table(let t) = $0.value { t["k"]?.value } else { nil } } == .integer(1))
     }
 
     @Test func keysKeepFileOrderAndLines() throws {

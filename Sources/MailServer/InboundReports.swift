@@ -1,0 +1,80 @@
+import Foundation
+import Logging
+import MailMessage
+import MailQueue
+import MailStore
+import NIOCore
+
+/// Reports that come back to our senders (DESIGN §4, issue 13), read as they are accepted:
+///
+/// - An ARF complaint (RFC 5965) sent to `[suppression] complaints_address`: the complaining recipient is
+///   suppressed for the original sender's domain (when it is one of ours) and a `complained` event recorded.
+/// - A delivery status notification (RFC 3464, null sender) to one of our addresses: every recipient that
+///   failed with "no such mailbox" is suppressed for the domain the DSN was sent to, with a `bounced` event
+///   (detail `async: true`). The DSN is matched to its sender by the envelope: it arrives at the address
+///   that sent the original (our own bounces come back the same way), so no VERP address is needed; the
+///   original's Message-ID from the returned headers is kept in the event.
+///
+/// The message itself is delivered like any other: the operator still sees the report.
+struct InboundReports: Sendable {
+    let recorder: EventRecorder
+    let complaintsAddress: String
+    let isLocalDomain: @Sendable (String) -> Bool
+    let logger: Logger
+
+    func handle(id: String, mailFrom: String, recipients: [QueuedMessage.Recipient], message: ByteBuffer) async {
+        let complaints = complaintsAddress.lowercased()
+        let toComplaints = !complaints.isEmpty && recipients.contains {
+            $0.address.lowercased() == complaints || $0.original.lowercased() == complaints
+        }
+        guard toComplaints || mailFrom.isEmpty else { return }
+        let bytes = Array(message.readableBytesView)
+        let now = Date()
+        if toComplaints, let report = FeedbackReport.parse(bytes) {
+            let domain = Self.domain(of: report.originalSender ?? "") ?? report.reportedDomain ?? ""
+            guard let recipient = report.recipient, isLocalDomain(domain) else {
+                logger.notice("complaint report \(id): no recipient or not about one of our domains (sender \(report.originalSender ?? "?")); nothing suppressed")
+                return
+            }
+            await suppress(domain: domain, address: recipient, reason: .complaint, messageID: id,
+                           detail: "\(report.feedbackType) report (\(report.userAgent ?? mailFrom))")
+            var detail = ["feedback_type": report.feedbackType, "report_id": id]
+            detail["original_message_id"] = report.originalMessageID
+            detail["source_ip"] = report.sourceIP
+            recorder.record(NewEvent(type: .complained, time: now, messageID: "", recipient: recipient.lowercased(),
+                                     domain: domain, detail: detail))
+            logger.notice("complaint: <\(recipient)> complained about mail from \(domain) (\(report.feedbackType)); suppressed")
+            return
+        }
+        guard mailFrom.isEmpty, let dsn = DeliveryStatusReport.parse(bytes) else { return }
+        for target in recipients {
+            guard let domain = Self.domain(of: target.address), isLocalDomain(domain) else { continue }
+            for failed in dsn.recipients where failed.action == "failed" {
+                let reply = failed.diagnostic ?? failed.status
+                guard BounceClassification.classify(status: failed.status, reply: reply) == .mailboxGone else { continue }
+                await suppress(domain: domain, address: failed.finalRecipient, reason: .hardBounce, messageID: id, detail: reply)
+                var detail = ["async": "true", "reply": reply, "enhanced_status": failed.status, "report_id": id]
+                detail["original_message_id"] = dsn.originalMessageID
+                detail["reporting_mta"] = dsn.reportingMTA
+                recorder.record(NewEvent(type: .bounced, time: now, messageID: "", recipient: failed.finalRecipient.lowercased(),
+                                         domain: domain, detail: detail))
+                logger.notice("bounce report \(id): <\(failed.finalRecipient)> failed (\(reply)); suppressed for \(domain)")
+            }
+        }
+    }
+
+    func suppress(domain: String, address: String, reason: Suppression.Reason, messageID: String, detail: String) async {
+        do {
+            try await recorder.store.suppress(Suppression(domain: domain, address: address, reason: reason, created: Date(),
+                                                          messageID: messageID, detail: detail))
+        } catch {
+            logger.error("suppression list: cannot add <\(address)> for \(domain): \(error)")
+        }
+    }
+
+    static func domain(of address: String) -> String? {
+        guard let at = address.lastIndex(of: "@") else { return nil }
+        let d = address[address.index(after: at)...].lowercased()
+        return d.isEmpty ? nil : d
+    }
+}
