@@ -156,6 +156,7 @@ let package = Package(
                           .product(name: "NIOCore", package: "swift-nio")],
                           path: "Fuzz/FuzzDNS", exclude: ["corpus"]),
         .executableTarget(name: "FuzzSPF", dependencies: ["FuzzSupport", "SPF"], path: "Fuzz/FuzzSPF", exclude: ["corpus"]),
+        .executableTarget(name: "FuzzMailbox", dependencies: ["FuzzSupport", "MailMessage"], path: "Fuzz/FuzzMailbox", exclude: ["corpus"]),
 
         // Tests
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
@@ -170,6 +171,7 @@ let package = Package(
         .testTarget(name: "DKIMTests", dependencies: ["DKIM", "DNSCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SPFTests", dependencies: ["SPF", "DNSCore"], exclude: ["Fixtures"]),
         .testTarget(name: "DirectoryTests", dependencies: ["Directory"]),
+        .testTarget(name: "MailMessageTests", dependencies: ["MailMessage"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "ConfigFilesTests", dependencies: ["ConfigFiles"]),
         .testTarget(name: "CLITests", dependencies: ["CLI", "Config", "ConfigFiles", "DKIM", "DNSCore", "Directory", "Certificates", "TestSupport",
