@@ -188,6 +188,7 @@ let package = Package(
                           path: "Fuzz/FuzzDNS", exclude: ["corpus"]),
         .executableTarget(name: "FuzzReports", dependencies: ["FuzzSupport", "MailMessage"], path: "Fuzz/FuzzReports", exclude: ["corpus"]),
         .executableTarget(name: "FuzzSPF", dependencies: ["FuzzSupport", "SPF"], path: "Fuzz/FuzzSPF", exclude: ["corpus"]),
+        .executableTarget(name: "FuzzMailbox", dependencies: ["FuzzSupport", "MailMessage"], path: "Fuzz/FuzzMailbox", exclude: ["corpus"]),
 
         // Tests
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
@@ -204,6 +205,7 @@ let package = Package(
         .testTarget(name: "DKIMTests", dependencies: ["DKIM", "DNSCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SPFTests", dependencies: ["SPF", "DNSCore"], exclude: ["Fixtures"]),
         .testTarget(name: "DirectoryTests", dependencies: ["Directory"]),
+        .testTarget(name: "MailMessageTests", dependencies: ["MailMessage"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "ConfigFilesTests", dependencies: ["ConfigFiles"]),
         .testTarget(name: "CLITests", dependencies: ["CLI", "Config", "ConfigFiles", "DKIM", "DNSCore", "Directory", "Certificates", "TestSupport",

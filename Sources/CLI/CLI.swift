@@ -17,6 +17,7 @@ public struct ApusCommand: AsyncParsableCommand {
             InitCommand.self,
             CheckCommand.self,
             UserCommand.self,
+            KeyCommand.self,
             AuthenticateCommand.self,
             DNSCommand.self,
             DKIMCommand.self,

@@ -11,7 +11,8 @@ import Darwin
 enum AtomicFile {
     static func errnoText() -> String { String(cString: strerror(errno)) }
 
-    /// Writes `text` to `path` atomically, with `mode` (the old file's mode is kept when it exists).
+    /// Writes `text` to `path` atomically, with `mode` (the old file's mode, owner and group are kept when it
+    /// exists; a new file gets the group of its directory).
     static func write(_ text: String, to path: String, mode defaultMode: mode_t = 0o640) throws {
         let directory = parentDirectory(of: path)
         var mode = defaultMode
@@ -27,7 +28,14 @@ enum AtomicFile {
         do {
             defer { close(fd) }
             _ = fchmod(fd, mode)  // open() applies the umask
-            if getuid() == 0, stat(path, &old) == 0 { _ = fchown(fd, old.st_uid, old.st_gid) }
+            if stat(path, &old) == 0 {
+                if getuid() == 0 { _ = fchown(fd, old.st_uid, old.st_gid) }
+            } else {
+                // A new file takes its directory's group (as ConfigFile does): in a root:apus tree the
+                // server reads it through that group. Allowed for root, or a member of that group.
+                var parent = stat()
+                if stat(directory, &parent) == 0 { _ = fchown(fd, uid_t.max, parent.st_gid) }
+            }
             let bytes = Array(text.utf8)
             var written = 0
             while written < bytes.count {

@@ -12,6 +12,9 @@
 // `domains/<domain>/aliases` maps names to other addresses and commands (see `AliasesFile` for the syntax,
 // `MailDirectory.resolve` for the lookup order); SRS addresses are made and checked by `SRS`.
 //
+// `domains/<domain>/api-keys` holds the send API's keys, hashed (see `APIKeysFile` for the syntax,
+// `APIKeySecret` for the key itself); `APIKeyFileEditor` edits it for `apus key create|revoke`.
+//
 // `MailDirectory` is an immutable snapshot of all of it, loaded at start and on reload; it answers "is this
 // domain local", "which user does this local part reach", and checks passwords. `UserFileEditor` changes a
 // users file atomically for `apus user add|remove|passwd`, keeping comments and other lines as they are.

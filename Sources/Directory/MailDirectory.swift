@@ -39,6 +39,8 @@ public struct MailDirectory: UserStore, Sendable, Equatable {
 
     /// Lowercased domain → its users.
     var domainTable: [String: Domain]
+    /// Key id → API key, from every `domains/<domain>/api-keys`.
+    var apiKeyTable: [String: APIKey] = [:]
     public let aliases: AliasSettings
     /// Checked for unknown users, with the parameters of a real hash so it costs the same.
     let dummyHash: PasswordHash
@@ -51,7 +53,7 @@ public struct MailDirectory: UserStore, Sendable, Equatable {
                                       hash: [UInt8](repeating: 0, count: 32))
     }
 
-    /// Reads every `domains/<domain>/users` and `domains/<domain>/aliases`. A missing `domains/` directory means no local domains; a domain
+    /// Reads every `domains/<domain>/users`, `aliases` and `api-keys`. A missing `domains/` directory means no local domains; a domain
     /// directory without a users file has no users. Hidden entries (`.name`) and plain files are skipped.
     public static func load(configDirectory: String, aliases: AliasSettings = AliasSettings()) throws -> MailDirectory {
         var directory = MailDirectory(aliases: aliases)
@@ -97,11 +99,39 @@ public struct MailDirectory: UserStore, Sendable, Equatable {
                 }
             }
             directory.domainTable[domain] = entry
+            try loadAPIKeys(domainDirectory: domainDir, domain: domain, into: &directory.apiKeyTable)
         }
         if let someHash {
+            let keys = directory.apiKeyTable
             directory = MailDirectory(domainTable: directory.domainTable, aliases: aliases, dummyHash: someHash.dummy())
+            directory.apiKeyTable = keys
         }
         return directory
+    }
+
+    /// Adds the keys of `<domainDirectory>/api-keys`, if the file exists; an id already taken is an error.
+    static func loadAPIKeys(domainDirectory: String, domain: String, into table: inout [String: APIKey]) throws {
+        let path = (domainDirectory as NSString).appendingPathComponent("api-keys")
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        for key in try APIKeysFile.parse(try readText(path), domain: domain, path: path) {
+            if let other = table[key.id] {
+                throw DirectoryError(path: path, reason: "key id \(key.id) is also a key of \(other.domain); revoke one of them")
+            }
+            table[key.id] = key
+        }
+    }
+
+    /// The API key with this id (`APIKeySecret.keyID(of:)` of the presented secret), or nil.
+    public func apiKey(id: String) -> APIKey? { apiKeyTable[id] }
+
+    /// The API keys of `domain` (every domain when nil), by domain, then creation time, then id.
+    public func apiKeys(in domain: String? = nil) -> [APIKey] {
+        let wanted = domain.map(Self.key)
+        return apiKeyTable.values.filter { wanted == nil || $0.domain == wanted }.sorted { a, b in
+            if a.domain != b.domain { return a.domain < b.domain }
+            let (createdA, createdB) = (a.created ?? .distantPast, b.created ?? .distantPast)
+            return createdA != createdB ? createdA < createdB : a.id < b.id
+        }
     }
 
     init(domainTable: [String: Domain], aliases: AliasSettings, dummyHash: PasswordHash) {

@@ -8,8 +8,8 @@ import Darwin
 import Foundation
 
 /// Notices edits of the files `reload()` reads — `certs/*/fullchain.pem` and `privkey.pem` (certbot and
-/// acme.sh renewals), `domains/*/users`, `domains/*/aliases` and `domains/*/dkim/*.pem` — by polling their
-/// `stat`. Polling a few dozen `stat` calls every couple of seconds costs nothing and works on every file
+/// acme.sh renewals), `domains/*/users`, `domains/*/aliases`, `domains/*/api-keys` and `domains/*/dkim/*.pem`
+/// — by polling their `stat`. Polling a few dozen `stat` calls every couple of seconds costs nothing and works on every file
 /// system, including renames into place and editors that replace files.
 ///
 /// Symbolic links are followed: certbot renews by re-pointing `live/<name>/fullchain.pem` at a new file in
@@ -41,6 +41,7 @@ struct ConfigWatcher: Sendable {
         for name in (try? fm.contentsOfDirectory(atPath: domains)) ?? [] where !name.hasPrefix(".") {
             paths.append("\(domains)/\(name)/users")
             paths.append("\(domains)/\(name)/aliases")
+            paths.append("\(domains)/\(name)/api-keys")
             let dkim = "\(domains)/\(name)/dkim"
             for key in (try? fm.contentsOfDirectory(atPath: dkim)) ?? [] where key.hasSuffix(".pem") {
                 paths.append("\(dkim)/\(key)")
