@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // Layer 0: pure
@@ -124,7 +125,8 @@ let package = Package(
                 dependencies: [
                     "MailStore", "MailMessage", "Directory", "Config", "Certificates",
                     .product(name: "Hummingbird", package: "hummingbird"),
-                    .product(name: "HummingbirdTLS", package: "hummingbird"),
+                    .product(name: "HummingbirdCore", package: "hummingbird"),
+                    .product(name: "HTTPTypes", package: "swift-http-types"),
                     .product(name: "AsyncHTTPClient", package: "async-http-client"),
                     .product(name: "Metrics", package: "swift-metrics"),
                     .product(name: "Prometheus", package: "swift-prometheus"),

@@ -43,11 +43,14 @@ struct EventsCommand: AsyncParsableCommand {
                                since: Date().addingTimeInterval(-Double(window.seconds)))
         while true {
             let events = try await store.events(query)
-            for event in events { print(json ? String(decoding: API.jsonBytes(event), as: UTF8.self) : Self.line(event)) }
+            // Written straight to the descriptor (no stdio buffer), so that --follow into a pipe shows each line at once.
+            for event in events {
+                let line = json ? String(decoding: API.jsonBytes(event), as: UTF8.self) : Self.line(event)
+                FileHandle.standardOutput.write(Data((line + "\n").utf8))
+            }
             if let last = events.last { query.after = last.id }
             if events.count == query.limit { continue }
             guard follow else { break }
-            fflush(stdout)
             try await Task.sleep(for: .seconds(1))
         }
     }

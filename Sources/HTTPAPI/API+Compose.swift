@@ -34,24 +34,23 @@ extension API {
             return bytes
         }
         do {
-            let from = try MailMessage.Mailbox.parse(send.from, field: "from")
-            let outgoing = OutgoingMessage(
-                from: from,
-                to: try send.to.enumerated().map { try MailMessage.Mailbox.parse($0.element, field: "to[\($0.offset)]") },
-                cc: try send.cc.enumerated().map { try MailMessage.Mailbox.parse($0.element, field: "cc[\($0.offset)]") },
-                bcc: try send.bcc.enumerated().map { try MailMessage.Mailbox.parse($0.element, field: "bcc[\($0.offset)]") },
-                replyTo: try send.replyTo.map { try MailMessage.Mailbox.parse($0, field: "reply_to") },
-                subject: send.subject ?? "",
-                text: send.text, html: send.html,
-                headers: send.headers.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) }
-                    + extraHeaders.map { (name: $0.0, value: $0.1) },
-                attachments: try send.attachments.enumerated().map { index, part in
-                    guard let data = Data(base64Encoded: part.contentBase64, options: .ignoreUnknownCharacters) else {
-                        throw MIMEBuildError(field: "attachments[\(index)].content_base64", message: "is not valid base64")
-                    }
-                    return Attachment(filename: part.filename, contentType: part.contentType ?? "application/octet-stream",
-                                      data: Array(data))
-                })
+            let from = try Mailbox.parse(send.from, field: "from")
+            let to = try Self.mailboxes(send.to, field: "to")
+            let cc = try Self.mailboxes(send.cc, field: "cc")
+            let bcc = try Self.mailboxes(send.bcc, field: "bcc")
+            let replyTo = try send.replyTo.map { try Mailbox.parse($0, field: "reply_to") }
+            var headers: [(name: String, value: String)] = send.headers.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) }
+            headers += extraHeaders.map { (name: $0.0, value: $0.1) }
+            var attachments: [Attachment] = []
+            for (index, part) in send.attachments.enumerated() {
+                guard let data = Data(base64Encoded: part.contentBase64, options: .ignoreUnknownCharacters) else {
+                    throw MIMEBuildError(field: "attachments[\(index)].content_base64", message: "is not valid base64")
+                }
+                attachments.append(Attachment(filename: part.filename, contentType: part.contentType ?? "application/octet-stream",
+                                              data: Array(data)))
+            }
+            let outgoing = OutgoingMessage(from: from, to: to, cc: cc, bcc: bcc, replyTo: replyTo, subject: send.subject ?? "",
+                                           text: send.text, html: send.html, headers: headers, attachments: attachments)
             let messageID = "\(UInt64.random(in: 0...UInt64.max).hexString).\(Int(now.timeIntervalSince1970))@\(hostname)"
             return try MIMEBuilder.build(outgoing, messageID: messageID, date: now, boundarySeed: UInt64.random(in: 0...UInt64.max))
         } catch let error as MIMEBuildError {
@@ -59,6 +58,10 @@ extension API {
         } catch {
             throw .invalid("\(error)")
         }
+    }
+
+    static func mailboxes(_ list: [String], field: String) throws -> [Mailbox] {
+        try list.enumerated().map { try Mailbox.parse($0.element, field: "\(field)[\($0.offset)]") }
     }
 
     /// Bare LF (and bare CR) become CRLF, as the queue and DKIM expect.

@@ -1,5 +1,7 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 
 /// An error answer of the API (DESIGN §3c): `{"error":{"code","message"}}` with its HTTP status.
 ///

@@ -1,4 +1,6 @@
+import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import HummingbirdCore
 import Logging
 import NIOCore
@@ -33,17 +35,11 @@ struct TLSUnavailable: Error, CustomStringConvertible {
     var description: String { "no certificate in certs/ for the API listener" }
 }
 
-extension ServerChildChannel {
-    func withReloadingTLS(_ context: @escaping @Sendable () -> NIOSSLContext?) -> any ServerChildChannel {
-        ReloadingTLSChannel(base: self, context: context)
-    }
-}
-
 extension HTTPServerBuilder {
     /// HTTP/1.1 behind `ReloadingTLSChannel`.
     static func reloadingTLS(_ context: @escaping @Sendable () -> NIOSSLContext?) -> HTTPServerBuilder {
         .init { responder in
-            try HTTPServerBuilder.http1().buildChildChannel(responder).withReloadingTLS(context)
+            ReloadingTLSChannel(base: HTTP1Channel(responder: responder), context: context)
         }
     }
 }

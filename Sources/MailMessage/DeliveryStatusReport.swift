@@ -102,7 +102,8 @@ enum ReportParts {
     /// Blocks of `Name: value` fields separated by empty lines (continuations unfolded).
     static func fieldBlocks(_ body: [UInt8]) -> [[(String, String)]] {
         var blocks: [[(String, String)]] = [], current: [(String, String)] = []
-        let text = String(decoding: body, as: UTF8.self)
+        // "\r\n" is one Character in Swift: make line ends plain LF before splitting.
+        let text = String(decoding: body, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
         for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
             let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
             if line.trimmingCharacters(in: .whitespaces).isEmpty {

@@ -110,15 +110,16 @@ public final class MailServer: Service, Sendable {
         let policy = ServerPolicy(directory: directory, config: config)
         let apiDelegate = ServerDelegate(config: config, directory: directory, policy: policy, spool: spool, signer: signer,
                                          delivered: { wake.yield($0) }, metrics: metrics, events: recorder, logger: logger)
-        let api = API(hostname: config.hostname, store: events.store, recorder: recorder,
+        let sendAPI = API(hostname: config.hostname, store: events.store, recorder: recorder,
                       credential: APICredentials.lookup(directory),
                       submitter: APISubmitter(delegate: apiDelegate, policy: policy, tls: config.api.tls),
                       limits: .init(maxMessageBytes: config.limits.maxMessageBytes, maxRecipients: config.limits.maxRecipients),
                       unsubscribe: events.unsubscribe)
         let tlsProvider = self.tls
-        self.api = HTTPListeners(role: "api", addresses: config.listen.api.map { ($0.host, $0.port) },
-                                 tls: config.api.tls ? { tlsProvider.context } : nil, logger: logger,
-                                 router: { api.router() })
+        let contexts: (@Sendable () -> NIOSSLContext?)? = config.api.tls ? { @Sendable in tlsProvider.context } : nil
+        let apiAddresses: [(host: String, port: Int)] = config.listen.api.map { (host: $0.host, port: $0.port) }
+        self.api = HTTPListeners(role: "api", addresses: apiAddresses, tls: contexts, logger: logger,
+                                 router: { sendAPI.router() })
     }
 
     /// The API listener's addresses (`[listen] api`). Waits until bound.

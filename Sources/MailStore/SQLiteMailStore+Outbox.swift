@@ -70,8 +70,11 @@ extension SQLiteMailStore {
 
     public func suppressions(domain: String?, after: String?, limit: Int) async throws -> [Suppression] {
         try await pool.read { db in
-            var sql = "SELECT * FROM suppression WHERE (domain || char(0) || address) > ?"
-            var arguments: StatementArguments = [after ?? ""]
+            // The cursor "domain\0address" split in two: SQLite compares text with an embedded NUL badly.
+            let cursor = (after ?? "").split(separator: "\u{0}", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            let afterDomain = cursor.first ?? "", afterAddress = cursor.count > 1 ? cursor[1] : ""
+            var sql = "SELECT * FROM suppression WHERE (domain > ? OR (domain = ? AND address > ?))"
+            var arguments: StatementArguments = [afterDomain, afterDomain, afterAddress]
             if let domain { sql += " AND domain = ?"; _ = arguments.append(contentsOf: [domain.lowercased()]) }
             sql += " ORDER BY domain, address LIMIT ?"
             _ = arguments.append(contentsOf: [limit])

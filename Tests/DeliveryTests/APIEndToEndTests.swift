@@ -252,7 +252,7 @@ import Testing
             #expect(await DeliveryHarness.waitUntil(40) { s.receiver.received.count >= all.count })
             let received = s.receiver.received
             let ids = received.compactMap { $0.event["id"] as? Int }
-            #expect(received.allSatisfy(\.valid))
+            #expect(received.allSatisfy { $0.valid })
             #expect(Set(ids).count == ids.count, "an event arrived twice: \(ids)")
             #expect(Set(ids) == Set(all.map { Int($0.id) }))
             #expect(received.contains { $0.event["message_id"] as? String == lateID && $0.event["type"] as? String == "delivered" })

@@ -72,7 +72,7 @@ enum APITestSupport {
         entry = {'type': part.get_content_type(), 'filename': part.get_filename()}
         payload = part.get_payload(decode=True) or b''
         if part.get_content_maintype() == 'text' and not part.get_filename():
-            entry['text'] = payload.decode(part.get_content_charset() or 'utf-8')
+            entry['text'] = payload.decode(part.get_content_charset() or 'utf-8').replace('\r\n', '\n')
         else:
             entry['size'] = len(payload); entry['sha'] = __import__('hashlib').sha256(payload).hexdigest()
         parts.append(entry)
@@ -135,7 +135,7 @@ enum APITestSupport {
         var down: Bool {
             get { FileManager.default.fileExists(atPath: directory + "/down") }
             set {
-                if newValue { FileManager.default.createFile(atPath: directory + "/down", contents: Data()) }
+                if newValue { _ = FileManager.default.createFile(atPath: directory + "/down", contents: Data()) }
                 else { try? FileManager.default.removeItem(atPath: directory + "/down") }
             }
         }
@@ -151,7 +151,8 @@ enum APITestSupport {
         }
 
         func stop() {
-            process.terminate()
+            // SIGKILL: a child of the test process may inherit a mask that blocks SIGTERM.
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             try? FileManager.default.removeItem(atPath: directory)
         }
