@@ -67,7 +67,7 @@ import Testing
     }
 
     @Test func longNonASCIINameIsSplitIntoShortWordsOfWholeCharacters() throws {
-        let name = String(repeating: "日本語のなまえ", count: 6)
+        let name = "é" + String(repeating: "日本語のなまえ", count: 6)   // 2 + 3n bytes: byte-wise cuts would split characters
         let mailbox = try Mailbox.parse("\(name) <n@example.jp>", field: "from")
         let words = mailbox.headerValue.split(separator: " ").dropLast()
         #expect(words.count > 2)
