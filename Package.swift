@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "SMTPProtocol",
                 dependencies: ["DNSCore", .product(name: "NIOCore", package: "swift-nio")],
                 swiftSettings: strict),
-        .target(name: "MailMessage", dependencies: [], swiftSettings: strict),
+        .target(name: "MailMessage", dependencies: ["DNSCore"], swiftSettings: strict),
         .target(name: "DNSCore",
                 dependencies: [.product(name: "NIOCore", package: "swift-nio")],
                 swiftSettings: strict),

@@ -124,6 +124,14 @@ public struct MailDirectory: UserStore, Sendable, Equatable {
     /// The API key with this id (`APIKeySecret.keyID(of:)` of the presented secret), or nil.
     public func apiKey(id: String) -> APIKey? { apiKeyTable[id] }
 
+    /// The key whose secret `presented` is (a bearer token as received), or nil: malformed, unknown, revoked
+    /// or wrong. An unknown id costs one SHA-256 like a known one, so timing tells nothing about which ids exist.
+    public func apiKey(presented: String) -> APIKey? {
+        let key = APIKeySecret.keyID(of: presented).flatMap { apiKeyTable[$0] }
+        let checked = key ?? APIKey(id: "", domain: "", hash: APIKey.hashPrefix + String(repeating: "0", count: 64))
+        return checked.verify(presented) && key != nil ? key : nil
+    }
+
     /// The API keys of `domain` (every domain when nil), by domain, then creation time, then id.
     public func apiKeys(in domain: String? = nil) -> [APIKey] {
         let wanted = domain.map(Self.key)

@@ -3,11 +3,14 @@
 /// `parse` takes what an application writes in a JSON field: `addr@example.com`, `<addr@example.com>`,
 /// `Name <addr@example.com>`, `"Last, First" <addr@example.com>` (backslash escapes `\"` and `\\`), with any
 /// Unicode in the name. Since the input is one mailbox, an unquoted name may hold specials such as a comma
-/// (`Last, First <a@x>`). The address itself must be ASCII (no SMTPUTF8 yet): a dot-atom local part
-/// (§3.4.1, at most 64 octets) and a host name of letters, digits and hyphens (at most 253 octets).
+/// (`Last, First <a@x>`). The address must be ASCII once a Unicode domain is turned into its A-labels
+/// (`a@bücher.example` → `a@xn--bcher-kva.example`, RFC 5891): a dot-atom local part (§3.4.1, at most 64
+/// octets; a non-ASCII one would need SMTPUTF8) and a host name of letters, digits and hyphens (at most 253).
 ///
 /// `headerValue` writes it back in RFC 5322 form: the name bare when it is atoms and spaces, quoted when it
 /// has specials, as RFC 2047 encoded-words when it is not ASCII.
+import DNSCore
+
 public struct Mailbox: Sendable, Hashable, CustomStringConvertible {
     public var name: String?
     public var address: String
@@ -26,14 +29,12 @@ public struct Mailbox: Sendable, Hashable, CustomStringConvertible {
         guard !text.isEmpty else { throw fail("empty address") }
         guard text.last == ">" else {
             if text.contains("<") { throw fail("\"\(text)\" has a \"<\" without a closing \">\"") }
-            try check(address: text, fail)
-            return Mailbox(address: String(text))
+            return Mailbox(address: try asciiAddress(text, fail))
         }
         guard let open = text.lastIndex(of: "<") else { throw fail("\"\(text)\" has a \">\" without an opening \"<\"") }
-        let address = text[text.index(after: open)..<text.index(before: text.endIndex)]
-        try check(address: address, fail)
+        let address = try asciiAddress(text[text.index(after: open)..<text.index(before: text.endIndex)], fail)
         let name = try displayName(trimmed(text[..<open]), fail)
-        return Mailbox(name: name, address: String(address))
+        return Mailbox(name: name, address: address)
     }
 
     /// The name as written before `<`: a quoted string (unescaped) or the bare text; nil when empty.
@@ -65,9 +66,25 @@ public struct Mailbox: Sendable, Hashable, CustomStringConvertible {
         throw fail("the display name's quote is not closed: \(raw)")
     }
 
-    /// An addr-spec Apus can send to: `dot-atom@host.name`, ASCII.
-    static func check(address: Substring, _ fail: (String) -> MIMEBuildError) throws {
-        if let why = problem(address: address) { throw fail(why) }
+    /// An addr-spec Apus can send to, `dot-atom@host.name` in ASCII; a Unicode domain becomes its A-labels.
+    static func asciiAddress(_ address: Substring, _ fail: (String) -> MIMEBuildError) throws -> String {
+        var result = String(address)
+        if let at = address.lastIndex(of: "@"), address[address.index(after: at)...].utf8.contains(where: { $0 >= 0x80 }),
+           let domain = aLabels(address[address.index(after: at)...]) {
+            result = address[..<at] + "@" + domain
+        }
+        if let why = problem(address: result) { throw fail(why) }
+        return result
+    }
+
+    /// A domain with each label as its lowercased A-label (RFC 5891 §4.4), or nil when one cannot be encoded.
+    static func aLabels(_ domain: Substring) -> String? {
+        var labels: [String] = []
+        for label in domain.split(separator: ".", omittingEmptySubsequences: false) {
+            guard let ascii = try? IDNA.toASCII(label: String(label)) else { return nil }
+            labels.append(ascii.lowercased())
+        }
+        return labels.joined(separator: ".")
     }
 
     /// Why `address` is not an addr-spec Apus can send to, or nil.
@@ -75,8 +92,8 @@ public struct Mailbox: Sendable, Hashable, CustomStringConvertible {
         let address = Substring(address)
         guard let at = address.lastIndex(of: "@") else { return "\"\(address)\" is not an address (no @)" }
         let local = address[..<at], domain = address[address.index(after: at)...]
-        if address.utf8.contains(where: { $0 >= 0x80 }) {
-            return "\"\(address)\": non-ASCII addresses are not supported; use the ASCII (A-label) form of the domain"
+        if local.utf8.contains(where: { $0 >= 0x80 }) {
+            return "\"\(address)\": a non-ASCII local part needs SMTPUTF8, which the send API does not offer"
         }
         guard !local.isEmpty, local.utf8.count <= 64 else { return "\"\(address)\": the local part must be 1 to 64 characters" }
         let atoms = local.split(separator: ".", omittingEmptySubsequences: false)

@@ -10,28 +10,37 @@ enum QuotedPrintable {
     /// `lines` (without their CRLFs) encoded, each output line ending in CRLF.
     static func encode(lines: [[UInt8]]) -> [UInt8] {
         var out: [UInt8] = []
+        out.reserveCapacity(lines.reduce(0) { $0 + $1.count } * 3 / 2 + lines.count * 2)
         for line in lines {
-            var current: [UInt8] = []
+            var length = 0   // of the output line so far
             for (index, byte) in line.enumerated() {
                 let last = index == line.count - 1
                 let literal = (byte >= 33 && byte <= 126 && byte != UInt8(ascii: "="))
                     || ((byte == 0x20 || byte == 0x09) && !last)
-                let piece: [UInt8] = literal ? [byte] : escape(byte)
+                let width = literal ? 1 : 3
                 // Room for the piece plus a soft break `=`, unless this piece ends the line.
-                let limit = last ? maxLineLength : maxLineLength - 1
-                if current.count + piece.count > limit {
-                    out += current + Array("=\r\n".utf8)
-                    current = []
+                if length + width > (last ? maxLineLength : maxLineLength - 1) {
+                    out += [UInt8(ascii: "="), 0x0D, 0x0A]
+                    length = 0
                 }
-                current += piece
+                if literal {
+                    out.append(byte)
+                } else {
+                    out.append(UInt8(ascii: "="))
+                    out.append(hexDigits[Int(byte >> 4)])
+                    out.append(hexDigits[Int(byte & 0x0F)])
+                }
+                length += width
             }
-            out += current + [0x0D, 0x0A]
+            out += [0x0D, 0x0A]
         }
         return out
     }
 
+    static let hexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
+
+    /// `=XX` for one byte.
     static func escape(_ byte: UInt8) -> [UInt8] {
-        let hex = Array("0123456789ABCDEF".utf8)
-        return [UInt8(ascii: "="), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+        [UInt8(ascii: "="), hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0x0F)]]
     }
 }
