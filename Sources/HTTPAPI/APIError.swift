@@ -59,7 +59,14 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return error.response
         } catch let error as HTTPError {
             switch error.status {
-            case .notFound: return APIError.notFound("No such endpoint: \(request.method) \(request.uri.path)").response
+            case .notFound:
+                // A known path with another method: 405 with the methods it has (RFC 9110 §15.5.6).
+                if let allowed = Self.allowedMethods(request.uri.path) {
+                    return APIError(.methodNotAllowed, "invalid_request",
+                                    "\(request.method) is not allowed on \(request.uri.path); use \(allowed.joined(separator: " or "))",
+                                    headers: ["Allow": allowed.joined(separator: ", ")]).response
+                }
+                return APIError.notFound("No such endpoint: \(request.method) \(request.uri.path)").response
             case .methodNotAllowed:
                 return APIError(.methodNotAllowed, "invalid_request", "\(request.method) is not allowed on \(request.uri.path)").response
             case .contentTooLarge: return APIError.tooLarge("The request body is too large").response
@@ -70,6 +77,22 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch {
             context.logger.error("api: \(request.method) \(request.uri.path) failed: \(error)")
             return APIError(.internalServerError, "internal", "Internal error; the server log has the details").response
+        }
+    }
+}
+
+extension APIErrorMiddleware {
+    /// The methods of the API's paths (the router's table, by shape).
+    static func allowedMethods(_ path: String) -> [String]? {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        switch (parts.count, parts.first, parts.count > 1 ? parts[1] : nil) {
+        case (2, "v1", "messages"): return ["POST"]
+        case (3, "v1", "messages"): return ["GET"]
+        case (2, "v1", "events"): return ["GET"]
+        case (2, "v1", "suppressions"): return ["GET"]
+        case (3, "v1", "suppressions"): return ["GET", "PUT", "DELETE"]
+        case (2, "unsubscribe", _): return ["GET", "POST"]
+        default: return nil
         }
     }
 }
