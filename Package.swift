@@ -55,6 +55,9 @@ let package = Package(
 
         .target(name: "SPF", dependencies: ["DNSCore"], swiftSettings: strict),
 
+        // chasquid's files (protobuf text format) and their Apus equivalents, for `apus import chasquid`.
+        .target(name: "Chasquid", dependencies: ["Config", "Directory"], swiftSettings: strict),
+
         // Layer 1: I/O
         .target(name: "DNSResolver",
                 dependencies: [
@@ -124,7 +127,7 @@ let package = Package(
                 dependencies: [
                     "SPF", "MailServer", "Config", "Directory", "DNSCore", "DNSResolver", "Certificates",
                     "MailQueue", "SMTPProtocol", "DKIM", "DMARC", "Delivery", "SMTPTransport", "MailMessage",
-                    "ConfigFiles",
+                    "ConfigFiles", "Chasquid",
                     .product(name: "ArgumentParser", package: "swift-argument-parser"),
                     .product(name: "Logging", package: "swift-log"),
                     .product(name: "NIOCore", package: "swift-nio"),
@@ -155,6 +158,7 @@ let package = Package(
         .executableTarget(name: "FuzzDNS", dependencies: ["FuzzSupport", "DNSCore",
                           .product(name: "NIOCore", package: "swift-nio")],
                           path: "Fuzz/FuzzDNS", exclude: ["corpus"]),
+        .executableTarget(name: "FuzzChasquid", dependencies: ["FuzzSupport", "Chasquid"], path: "Fuzz/FuzzChasquid", exclude: ["corpus"]),
         .executableTarget(name: "FuzzSPF", dependencies: ["FuzzSupport", "SPF"], path: "Fuzz/FuzzSPF", exclude: ["corpus"]),
 
         // Tests
@@ -170,9 +174,10 @@ let package = Package(
         .testTarget(name: "DKIMTests", dependencies: ["DKIM", "DNSCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SPFTests", dependencies: ["SPF", "DNSCore"], exclude: ["Fixtures"]),
         .testTarget(name: "DirectoryTests", dependencies: ["Directory"]),
+        .testTarget(name: "ChasquidTests", dependencies: ["Chasquid", "Config", "Directory"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "ConfigFilesTests", dependencies: ["ConfigFiles"]),
-        .testTarget(name: "CLITests", dependencies: ["CLI", "Config", "ConfigFiles", "DKIM", "DNSCore", "Directory", "Certificates", "TestSupport",
+        .testTarget(name: "CLITests", dependencies: ["CLI", "Config", "Chasquid", "ConfigFiles", "DKIM", "DNSCore", "Directory", "Certificates", "TestSupport",
                     .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "MailQueueTests", dependencies: ["MailQueue", "Delivery",
                     .product(name: "NIOCore", package: "swift-nio"),

@@ -26,6 +26,7 @@ public struct ApusCommand: AsyncParsableCommand {
             SendCommand.self,
             SendmailCommand.self,
             AliasCommand.self,
+            ImportCommand.self,
             ConfigCommand.self,
         ]
     )

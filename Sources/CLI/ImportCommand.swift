@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+
+/// `apus import chasquid [DIR] [--dry-run] [--force]` (DESIGN.md §3b): move another server's setup in.
+struct ImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Move another mail server's setup into Apus.",
+        subcommands: [ImportChasquidCommand.self])
+}
+
+struct ImportChasquidCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chasquid",
+        abstract: "Import a chasquid configuration, its users' passwords and its queue.",
+        discussion: """
+            Reads chasquid's configuration directory (default /etc/chasquid) and writes the Apus \
+            configuration directory (--config):
+
+              chasquid.conf                     → apus.toml (hostname, listeners, size limit, suffix and drop
+                                                  characters, MDA or LMTP, give_up_send_after)
+              domains/D/users                   → domains/D/users (the same scrypt hashes: passwords keep working)
+              domains/D/aliases                 → domains/D/aliases (same syntax; `via` lines are commented out)
+              domains/D/dkim:SELECTOR.pem       → domains/D/dkim/SELECTOR.pem (same key: the published DNS stays valid)
+              certs/NAME/                       → certs/NAME/ (symbolic links kept, so certbot renewals apply)
+              DATA_DIR/queue/m:ID               → Apus's queue, each message with the recipients still pending
+
+            Every chasquid file is read and checked before anything is written: a malformed file stops the \
+            import with its name and line, and nothing is written. An Apus file that exists with other \
+            contents is not replaced unless --force. Running the import again changes nothing (queue items \
+            already imported are remembered in DATA_DIR/state/chasquid-import). What has no Apus equivalent \
+            is listed, then the next steps. Stop chasquid before importing its queue: a message chasquid \
+            delivers after the import would be delivered twice.
+            """)
+
+    @OptionGroup var options: ConfigOptions
+    @Argument(help: ArgumentHelp("chasquid's configuration directory.", valueName: "DIR"))
+    var source: String = "/etc/chasquid"
+    @Option(help: ArgumentHelp("Apus's data directory, written into apus.toml (default: data_dir of an existing apus.toml, else /var/lib/apus).",
+                               valueName: "DIR"))
+    var dataDir: String?
+    @Option(help: ArgumentHelp("chasquid's queue directory (default: data_dir of chasquid.conf + /queue).", valueName: "DIR"))
+    var queue: String?
+    @Flag(help: "Show what would be done; write nothing.") var dryRun = false
+    @Flag(help: "Replace Apus files that exist with other contents.") var force = false
+
+    func run() async throws {
+        let plan = try ChasquidImportPlan.make(source: InitCommand.absolute(source),
+                                               configDirectory: InitCommand.absolute(options.configDirectory),
+                                               dataDirectory: dataDir.map(InitCommand.absolute), queueDirectory: queue)
+        let conflicts = plan.files.filter { $0.status == .differs }
+        if !conflicts.isEmpty && !force {
+            print(plan.summary(dryRun: true, force: false))
+            throw CLIError("not imported: \(conflicts.count == 1 ? "this Apus file exists" : "these Apus files exist") with other contents: "
+                           + conflicts.map(\.path).joined(separator: ", ") + "; run again with --force to replace "
+                           + (conflicts.count == 1 ? "it" : "them") + " (nothing was written)")
+        }
+        if dryRun {
+            print(plan.summary(dryRun: true, force: force))
+            return
+        }
+        let imported = try await plan.apply()
+        print(plan.summary(dryRun: false, force: force, queued: imported))
+    }
+}
