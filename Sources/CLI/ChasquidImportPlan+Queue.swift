@@ -43,8 +43,8 @@ struct QueuePlan {
             let item = try ChasquidImportPlan.parsing(path) { () throws(ProtoTextError) in try ChasquidQueueItem.parse(bytes) }
             plan.found += 1
             if done[item.id] != nil { plan.alreadyImported += 1; continue }
-            guard let (meta, body) = convert(item, notes: &notes, source: path) else { plan.finished += 1; continue }
-            plan.items.append(Item(chasquidID: item.id, file: path, meta: meta, body: body))
+            guard let converted = convert(item, notes: &notes, source: path) else { plan.finished += 1; continue }
+            plan.items.append(Item(chasquidID: item.id, file: path, meta: converted.0, body: converted.1))
         }
         return plan
     }
@@ -71,7 +71,9 @@ struct QueuePlan {
         }
         guard !recipients.isEmpty else { return nil }
         let body = crlf(item.data)
-        let created = Date(timeIntervalSince1970: TimeInterval(item.createdAt ?? Int(Date().timeIntervalSince1970)))
+        // A time outside 1970…2100 is damage, not a date: the import time stands in.
+        let seconds = item.createdAt.flatMap { (0...4_102_444_800).contains($0) ? $0 : nil }
+        let created = seconds.map { Date(timeIntervalSince1970: TimeInterval($0)) } ?? Date()
         let from = item.from == "<>" ? "" : item.from
         let meta = QueuedMessage(id: apusID(item.id, created: created), mailFrom: from, recipients: recipients,
                                  receivedAt: created, clientAddress: "", clientName: "chasquid queue \(item.id)",

@@ -1,4 +1,5 @@
 import Chasquid
+import Foundation
 
 /// What `apus import chasquid` prints: a table of what came from where and what became of it, the notes
 /// (assumptions to check, things left behind), and the exact next steps.

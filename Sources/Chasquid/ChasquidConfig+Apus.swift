@@ -11,8 +11,9 @@ extension ChasquidConfig {
         if hostname?.isEmpty ?? true {
             notes.append(.init(.assumed, source, "no hostname: chasquid used the system's host name; hostname = \"\(config.hostname)\""))
         }
-        if let mb = maxDataSizeMB { config.limits.maxMessageBytes = mb * 1024 * 1024 }
-        else { config.limits.maxMessageBytes = Defaults.maxDataSizeMB * 1024 * 1024 }
+        // chasquid treats 0 (and less) as unset; the cap keeps the product in range.
+        let mb = maxDataSizeMB.flatMap { $0 > 0 ? min($0, 1 << 30) : nil } ?? Defaults.maxDataSizeMB
+        config.limits.maxMessageBytes = mb * 1024 * 1024
 
         let roles: [(String, [String], [ListenAddress], String, WritableKeyPath<ApusConfig.Listen, [ListenAddress]>)] = [
             ("smtp_address", smtpAddresses, ApusConfig.Listen.defaultMX, "chasquid-smtp.socket", \.mx),

@@ -45,7 +45,7 @@ extension ChasquidConfig {
         while index < args.count {
             let arg = args[index]
             if arg == "--addr" || arg == "-addr", index + 1 < args.count { address = args[index + 1]; index += 2; continue }
-            if arg.hasPrefix("--addr=") || arg.hasPrefix("-addr=") { address = String(arg.split(separator: "=", maxSplits: 1)[1]) }
+            if arg.hasPrefix("--addr=") || arg.hasPrefix("-addr=") { address = String(arg.drop { $0 != "=" }.dropFirst()) }
             index += 1
         }
         guard let address, !address.hasPrefix("/"), (try? ListenAddress.parse(address)) != nil else { return nil }

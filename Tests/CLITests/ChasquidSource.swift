@@ -29,6 +29,10 @@ struct ChasquidSource {
         try fm.createDirectory(atPath: "\(source.config)/domains/\(domain)", withIntermediateDirectories: true)
         try fm.createDirectory(atPath: "\(source.config)/certs/mx.\(domain)", withIntermediateDirectories: true)
         try fm.createDirectory(atPath: source.delivered, withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: "\(source.config)/hooks", withIntermediateDirectories: true)
+        // A post-data hook, as Debian's package installs one (there it greylists, filters spam, signs DKIM).
+        try "#!/bin/sh\necho \"X-Hooked: yes\"\n".write(toFile: "\(source.config)/hooks/post-data", atomically: true, encoding: .utf8)
+        chmod("\(source.config)/hooks/post-data", 0o755)
         let mda = "\(root)/mda"
         try """
             #!/bin/sh
@@ -98,7 +102,7 @@ struct ChasquidSource {
     }
 
     /// Lets the MDA script deliver.
-    func openMailboxes() { FileManager.default.createFile(atPath: "\(root)/open", contents: Data()) }
+    func openMailboxes() { _ = FileManager.default.createFile(atPath: "\(root)/open", contents: Data()) }
 
     /// chasquid's queue files.
     var queueFiles: [String] {

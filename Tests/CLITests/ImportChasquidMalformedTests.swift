@@ -26,7 +26,7 @@ import Testing
         .init(file: "queue/m:abc", text: { _ in "ID: \"abc\"\nfrom: \"a@example.org\"\nrcpt: {\n  address: \"b@example.test\"\n}\ndata: \"Subject: x\\n\\nbody" },
               line: 6, reason: "unexpected end of file inside a string"),
         .init(file: "queue/m:abc", text: { _ in "ID: \"abc\"\nfrom: \"a@example.org\"\nrcpt: {\n  address: \"b@example.test\"\n" },
-              line: 5, reason: "missing \"}\""),
+              line: 5, reason: "unexpected end of file: missing \"}\""),
     ]
 
     @Test(arguments: cases) func nothingIsWritten(_ c: Case) async throws {

@@ -59,6 +59,7 @@ extension ImportChasquidTests {
             let text = try String(contentsOfFile: "\(dump)/\(file)", encoding: .utf8)
             #expect(text.contains("someone@remote.test") && text.contains("Subject: queued in chasquid"), "\(text)")
             #expect(text.contains("Hello from chasquid."))
+            #expect(text.contains("X-Hooked: yes"), "chasquid's post-data hook did not run: \(text)")
         }
         #expect(mailboxes == ["alice", "bob"], "MDA deliveries: \(mailboxes); apus log:\n\(log)")
         for user in mailboxes {

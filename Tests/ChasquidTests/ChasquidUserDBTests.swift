@@ -80,7 +80,7 @@ import Testing
         ("users: {\n key: \"a\"\n}\nusers: {\n key: \"a\"\n}", 4, "user \"a\" is given twice (first on line 1)"),
         ("users: {\n value: {}\n}", 1, "has no \"key\""),
         ("people: {}", 1, "unknown field \"people\""),
-        ("users: {\n  key: \"a\"\n  value: {\n    scrypt: {\n      logN: x14\n", 5, "must be an integer"),
+        ("users: {\n  key: \"a\"\n  value: {\n    scrypt: {\n      logN: x14\n    }\n  }\n}\n", 5, "must be an integer"),
         ("users: {\n  key: \"a\"\n  value: {\n    scrypt: {\n      salt: \"\\x9", 5, "end of file inside a string"),
     ]
 
