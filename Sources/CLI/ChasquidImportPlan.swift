@@ -44,7 +44,11 @@ struct ChasquidImportPlan {
     var queue = QueuePlan()
     var domains: [String] = []
 
-    static func make(source: String, configDirectory: String, dataDirectory: String?, queueDirectory: String?) throws -> ChasquidImportPlan {
+    static let systemdUnitDirectories = ["/etc/systemd/system", "/run/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system"]
+    static let socketUnits = ["chasquid-smtp.socket", "chasquid-submission.socket", "chasquid-submission_tls.socket"]
+
+    static func make(source: String, configDirectory: String, dataDirectory: String?, queueDirectory: String?,
+                     unitDirectories: [String] = systemdUnitDirectories) throws -> ChasquidImportPlan {
         let confPath = "\(source)/chasquid.conf"
         guard let confBytes = try read(confPath) else {
             throw CLIError("\(confPath): no such file; give chasquid's configuration directory (default /etc/chasquid)")
@@ -52,7 +56,10 @@ struct ChasquidImportPlan {
         let chasquid = try parsing(confPath) { () throws(ProtoTextError) in try ChasquidConfig.parse(confBytes) }
         let existing = try? ApusConfig.load(configDirectory: configDirectory)
         let dataDir = dataDirectory ?? existing?.dataDir ?? "/var/lib/apus"
-        let (config, configNotes) = chasquid.apusConfig(machineHostname: ApusConfig.machineHostname(), dataDir: dataDir)
+        var sockets: [String: [String]] = [:]
+        for unit in socketUnits { sockets[unit] = SystemdSocketUnit.listenStreams(unitFiles(unit, in: unitDirectories)) }
+        let (config, configNotes) = chasquid.apusConfig(machineHostname: ApusConfig.machineHostname(), dataDir: dataDir,
+                                                        systemdSockets: sockets)
         var plan = ChasquidImportPlan(source: source, configDirectory: configDirectory, config: config)
         plan.notes = configNotes
         plan.directories.append(configDirectory)
@@ -187,6 +194,21 @@ struct ChasquidImportPlan {
             }
             notes.append(.init(.notImported, "hooks/\(hook)", instead))
         }
+    }
+
+    /// The texts of a systemd unit as systemd reads them: the first unit file found in `directories` (in
+    /// precedence order), then its drop-ins (`UNIT.d/*.conf`, one per name, the first directory winning),
+    /// sorted by name.
+    static func unitFiles(_ unit: String, in directories: [String]) -> [String] {
+        guard let main = directories.lazy.compactMap({ FileManager.default.contents(atPath: "\($0)/\(unit)") }).first else { return [] }
+        var dropIns: [String: Data] = [:]
+        for directory in directories {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: "\(directory)/\(unit).d")) ?? []
+            for name in names where name.hasSuffix(".conf") && dropIns[name] == nil {
+                dropIns[name] = FileManager.default.contents(atPath: "\(directory)/\(unit).d/\(name)")
+            }
+        }
+        return ([main] + dropIns.keys.sorted().compactMap { dropIns[$0] }).map { String(decoding: $0, as: UTF8.self) }
     }
 
     static func isDirectory(_ path: String) -> Bool {

@@ -41,13 +41,18 @@ struct ImportChasquidCommand: AsyncParsableCommand {
     var dataDir: String?
     @Option(help: ArgumentHelp("chasquid's queue directory (default: data_dir of chasquid.conf + /queue).", valueName: "DIR"))
     var queue: String?
+    @Option(name: .customLong("systemd-units"),
+            help: ArgumentHelp("A directory of systemd units, where chasquid's .socket units give the addresses of listeners set to \"systemd\" (repeatable; default: /etc/systemd/system, /run/systemd/system, /lib/systemd/system, /usr/lib/systemd/system).",
+                               valueName: "DIR"))
+    var unitDirectories: [String] = []
     @Flag(help: "Show what would be done; write nothing.") var dryRun = false
     @Flag(help: "Replace Apus files that exist with other contents.") var force = false
 
     func run() async throws {
         let plan = try ChasquidImportPlan.make(source: InitCommand.absolute(source),
                                                configDirectory: InitCommand.absolute(options.configDirectory),
-                                               dataDirectory: dataDir.map(InitCommand.absolute), queueDirectory: queue)
+                                               dataDirectory: dataDir.map(InitCommand.absolute), queueDirectory: queue,
+                                               unitDirectories: unitDirectories.isEmpty ? ChasquidImportPlan.systemdUnitDirectories : unitDirectories)
         let conflicts = plan.files.filter { $0.status == .differs }
         if !conflicts.isEmpty && !force {
             print(plan.summary(dryRun: true, force: false))

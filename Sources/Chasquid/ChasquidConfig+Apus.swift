@@ -4,7 +4,10 @@ import Config
 extension ChasquidConfig {
     /// The Apus configuration for this chasquid configuration. `machineHostname` stands in for an unset
     /// `hostname` (chasquid then uses the system's name too); `dataDir` is Apus's own (not chasquid's).
-    public func apusConfig(machineHostname: String, dataDir: String, source: String = "chasquid.conf")
+    /// `systemdSockets` holds the `ListenStream=` addresses of chasquid's socket units by unit name
+    /// (`SystemdSocketUnit`), used for listeners set to `"systemd"`.
+    public func apusConfig(machineHostname: String, dataDir: String, systemdSockets: [String: [String]] = [:],
+                           source: String = "chasquid.conf")
         -> (config: ApusConfig, notes: [ImportNote]) {
         var config = ApusConfig(hostname: hostname.flatMap { $0.isEmpty ? nil : $0 } ?? machineHostname, dataDir: dataDir)
         var notes: [ImportNote] = []
@@ -22,7 +25,8 @@ extension ChasquidConfig {
              "chasquid-submission_tls.socket", \.submissions),
         ]
         for (key, values, defaults, unit, keyPath) in roles {
-            let (addresses, roleNotes) = Self.listenAddresses(key: key, values: values, defaults: defaults, unit: unit, source: source)
+            let (addresses, roleNotes) = Self.listenAddresses(key: key, values: values, defaults: defaults, unit: unit,
+                                                              sockets: systemdSockets[unit] ?? [], source: source)
             config.listen[keyPath: keyPath] = addresses
             notes += roleNotes
         }
@@ -41,17 +45,24 @@ extension ChasquidConfig {
         return (config, notes)
     }
 
-    /// A listener list: chasquid's `"systemd"` means sockets from systemd units, which Apus does not take, so
-    /// the role's usual ports are assumed; `":25"` (Go: every address) becomes `0.0.0.0:25` and `[::]:25`.
-    static func listenAddresses(key: String, values: [String], defaults: [ListenAddress], unit: String, source: String)
-        -> ([ListenAddress], [ImportNote]) {
+    /// A listener list: chasquid's `"systemd"` means sockets from a systemd unit, which Apus does not take
+    /// over: the unit's own addresses (`sockets`) are used, or the role's usual ports when it was not found;
+    /// `":25"` (Go: every address) becomes `0.0.0.0:25` and `[::]:25`.
+    static func listenAddresses(key: String, values: [String], defaults: [ListenAddress], unit: String,
+                                sockets: [String], source: String) -> ([ListenAddress], [ImportNote]) {
         var result: [ListenAddress] = []
         var notes: [ImportNote] = []
         for value in values.isEmpty ? [Defaults.address] : values {
-            if value == Defaults.address {
+            let fromUnit = sockets.flatMap { listenAddresses($0) ?? [] }
+            if value == Defaults.address, !fromUnit.isEmpty {
+                notes.append(.init(.assumed, source, "\(key) \"systemd\"\(values.isEmpty ? " (chasquid's default)" : ""): "
+                                   + "the ListenStream= of \(unit) (\(sockets.joined(separator: ", "))): "
+                                   + fromUnit.map(\.description).joined(separator: ", ") + "; Apus opens them itself, so disable the unit"))
+                result += fromUnit
+            } else if value == Defaults.address {
                 let list = defaults.map(\.description).joined(separator: ", ")
                 notes.append(.init(.assumed, source, "\(key) \"systemd\"\(values.isEmpty ? " (chasquid's default)" : ""): "
-                                   + "Apus opens its own sockets; assumed \(list) as in \(unit): compare its ListenStream= and disable the unit"))
+                                   + "\(unit) not found; assumed \(list): compare with its ListenStream= and disable the unit"))
                 result += defaults
             } else if let addresses = listenAddresses(value) {
                 result += addresses

@@ -20,7 +20,7 @@ import Testing
         #expect(config.delivery.giveUpAfter == .hours(20))
         #expect(config.aliases == .init(dropCharacters: ".", suffixSeparators: "+"))
         let texts = notes.map(\.text)
-        #expect(texts.contains { $0.hasPrefix("smtp_address \"systemd\" (chasquid's default)") && $0.contains("chasquid-smtp.socket") })
+        #expect(texts.contains { $0.hasPrefix("smtp_address \"systemd\" (chasquid's default)") && $0.contains("chasquid-smtp.socket not found") })
         #expect(texts.contains { $0.hasPrefix("no hostname") })
         #expect(texts.contains { $0.contains("maildrop") })
     }
@@ -107,5 +107,31 @@ import Testing
     @Test(arguments: ["", "h", "5", "5x", "1.2.3h", "-", "5 h"])
     func notGoDurations(_ text: String) {
         #expect(GoDuration.seconds(text) == nil)
+    }
+}
+
+/// chasquid's default listeners come from its systemd socket units; their addresses are carried over.
+@Suite struct SystemdSocketUnitTests {
+    @Test(arguments: [
+        (["[Unit]\nDescription=x\n\n[Socket]\nListenStream=25\nFileDescriptorName=smtp\n"], [":25"]),
+        (["[Socket]\nListenStream=25\n", "[Socket]\nListenStream=\nListenStream=127.0.0.1:2525\nListenStream = [::1]:2525\n"],
+         ["127.0.0.1:2525", "[::1]:2525"]),
+        (["[Socket]\nListenStream=/run/chasquid.sock\nListenStream=@abstract\nListenDatagram=53\n[Install]\nListenStream=99\n"], []),
+        ([String](), []),
+    ])
+    func listenStreams(_ files: [String], _ expected: [String]) {
+        #expect(SystemdSocketUnit.listenStreams(files) == expected)
+    }
+
+    @Test func systemdListenersUseTheUnitsAddresses() throws {
+        let config = try ChasquidConfig.parse(Array("submission_address: \"systemd\"\n".utf8))
+        let (apus, notes) = config.apusConfig(machineHostname: "h", dataDir: "/d",
+                                              systemdSockets: ["chasquid-smtp.socket": [":2525"],
+                                                               "chasquid-submission.socket": ["127.0.0.1:587"]])
+        #expect(apus.listen.mx.map(\.description) == ["0.0.0.0:2525", "[::]:2525"])
+        #expect(apus.listen.submission.map(\.description) == ["127.0.0.1:587"])
+        #expect(apus.listen.submissions == ApusConfig.Listen.defaultSubmissions)
+        #expect(notes.contains { $0.text.contains("the ListenStream= of chasquid-smtp.socket (:2525): 0.0.0.0:2525, [::]:2525") })
+        #expect(notes.contains { $0.text.contains("chasquid-submission_tls.socket not found; assumed 0.0.0.0:465, [::]:465") })
     }
 }
