@@ -177,7 +177,7 @@ let package = Package(
         .testTarget(name: "ChasquidTests", dependencies: ["Chasquid", "Config", "Directory"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "ConfigFilesTests", dependencies: ["ConfigFiles"]),
-        .testTarget(name: "CLITests", dependencies: ["CLI", "Config", "Chasquid", "ConfigFiles", "DKIM", "DNSCore", "Directory", "Certificates", "TestSupport",
+        .testTarget(name: "CLITests", dependencies: ["CLI", "Config", "Chasquid", "MailQueue", "ConfigFiles", "DKIM", "DNSCore", "Directory", "Certificates", "TestSupport",
                     .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "MailQueueTests", dependencies: ["MailQueue", "Delivery",
                     .product(name: "NIOCore", package: "swift-nio"),

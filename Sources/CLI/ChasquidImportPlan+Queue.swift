@@ -52,6 +52,11 @@ struct QueuePlan {
     /// The Apus envelope and CRLF message for an item, or nil when no recipient is pending.
     static func convert(_ item: ChasquidQueueItem, notes: inout [ImportNote], source: String) -> (QueuedMessage, [UInt8])? {
         var recipients: [QueuedMessage.Recipient] = []
+        for rcpt in item.recipients where rcpt.status == .failed {
+            // chasquid bounces once, when the whole item is done: this failure's bounce was still to come.
+            notes.append(.init(.notImported, source, "<\(rcpt.address)> had failed for good in chasquid (\(rcpt.lastFailureMessage)); "
+                               + "its bounce to <\(item.from)> was not sent yet and Apus does not send it"))
+        }
         for rcpt in item.recipients where rcpt.status == .pending {
             let original = rcpt.originalAddress.isEmpty ? rcpt.address : rcpt.originalAddress
             switch rcpt.type {

@@ -48,13 +48,19 @@ extension ChasquidImportPlan {
                    systemctl disable --now chasquid.service chasquid-smtp.socket chasquid-submission.socket chasquid-submission_tls.socket
                  If it ran during this import, run `apus import chasquid` again now: only new queue items are added.
               2. Check the configuration:   apus config check\(config)
-              3. Start Apus:                systemctl enable --now apus   (or: apus serve\(config))
+              3. Start Apus:                systemctl enable --now apus   (or: apus serve\(config))\(ownership)
               4. Check each domain:         \(domains.isEmpty ? "apus check DOMAIN" : domains.map { "apus check \($0)\(config)" }.joined(separator: "; "))
             The DNS stays as it is: the MX, SPF and DMARC records and the DKIM selectors' TXT records \
             (\(dkimSelectors)) keep working.
 
             """
         return out
+    }
+
+    /// Files written as root into the data directory must belong to the server's user (docs/install.md).
+    var ownership: String {
+        guard geteuid() == 0, !queue.items.isEmpty else { return "" }
+        return "\n     The server reads its queue as the user it runs as: chown -R apus:apus \(queue.dataDirectory) (docs/install.md)."
     }
 
     var dkimSelectors: String {

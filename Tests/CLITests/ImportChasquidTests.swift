@@ -15,7 +15,9 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: root) }
         let source = try await ChasquidSource.make(root: root)
 
-        // 1. The real chasquid accepts a message for a forward (unreachable), the catch-all and a user.
+        // 1. The real chasquid accepts a message for a forward (unreachable), the catch-all and a user. No
+        //    other chasquid runs: the package's postinst must not have started the system one.
+        #expect(Self.runningChasquids().isEmpty, "a chasquid runs already (pids \(Self.runningChasquids())): install the package with a policy-rc.d that says no, as scripts/test does")
         let chasquid = try source.startDaemon()
         var stopped = false
         defer { if !stopped { stopProcess(chasquid) } }
@@ -99,6 +101,15 @@ import Testing
 
         // 7. Apus delivers the imported message: the forward to the remote sink, the rest through the MDA.
         try await Self.deliver(source: source, config: config, data: data)
+    }
+
+    /// Live processes named chasquid (`/proc/PID/stat`: "PID (comm) STATE …"; zombies left out).
+    static func runningChasquids() -> [String] {
+        let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return pids.filter { pid in
+            guard pid.allSatisfy(\.isNumber), let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+            return stat.contains(" (chasquid) ") && !stat.contains(" (chasquid) Z")
+        }
     }
 
     /// `chasquid-util aliases-resolve` as `apus alias resolve` lines.
