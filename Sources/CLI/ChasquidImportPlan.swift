@@ -171,7 +171,8 @@ struct ChasquidImportPlan {
                 let row = index == 0 ? Row(what: "certificate \(name)", from: "certs/\(name)/", to: "certs/\(name)/", files: []) : nil
                 if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "\(dir)/\(part)") {
                     linked = true
-                    add("\(to)/\(part)", .symlink(target.hasPrefix("/") ? target : "\(dir)/\(target)"), row: row)
+                    let absolute = target.hasPrefix("/") ? target : URL(fileURLWithPath: "\(dir)/\(target)").standardizedFileURL.path
+                    add("\(to)/\(part)", .symlink(absolute), row: row)
                 } else if let bytes = try Self.read("\(dir)/\(part)") {
                     add("\(to)/\(part)", part == "privkey.pem" ? .secret(bytes) : .publicFile(bytes), row: row)
                 }
