@@ -74,6 +74,9 @@ struct QueuePlan {
                 recipients.append(.init(address: rcpt.address, original: original))
             }
         }
+        // Two RCPT addresses that resolved to the same mailbox (a catch-all, an alias) get one copy.
+        var seen: Set<String> = []
+        recipients = recipients.filter { seen.insert("\($0.address.lowercased())\u{0}\($0.command ?? "")").inserted }
         guard !recipients.isEmpty else { return nil }
         let body = crlf(item.data)
         // A time outside 1970…2100 is damage, not a date: the import time stands in.

@@ -15,6 +15,7 @@ import Testing
         rcpt: { address: "c@remote.test" status: FAILED last_failure_message: "550 5.1.1 no such user" }
         rcpt: { address: "/usr/bin/handler -x" type: PIPE original_address: "list@example.test" }
         rcpt: { address: "d@remote.test" type: FORWARD via: "smarthost.example" via: "backup.example" }
+        rcpt: { address: "A@example.test" original_address: "nobody@example.test" }
         data: "Subject: x\nX: y\r\n\nbody\n"
         created_at_ts: { seconds: 1796505438 nanos: 1 }
         """#
