@@ -17,13 +17,13 @@ struct ImportChasquidCommand: AsyncParsableCommand {
             Reads chasquid's configuration directory (default /etc/chasquid) and writes the Apus \
             configuration directory (--config):
 
-              chasquid.conf                     → apus.toml (hostname, listeners, size limit, suffix and drop
-                                                  characters, MDA or LMTP, give_up_send_after)
-              domains/D/users                   → domains/D/users (the same scrypt hashes: passwords keep working)
-              domains/D/aliases                 → domains/D/aliases (same syntax; `via` lines are commented out)
-              domains/D/dkim:SELECTOR.pem       → domains/D/dkim/SELECTOR.pem (same key: the published DNS stays valid)
-              certs/NAME/                       → certs/NAME/ (symbolic links kept, so certbot renewals apply)
-              DATA_DIR/queue/m:ID               → Apus's queue, each message with the recipients still pending
+              chasquid.conf             → apus.toml (hostname, listeners, size limit,
+                                          [aliases], MDA or LMTP, give-up time)
+              domains/D/users           → domains/D/users (the same scrypt hashes)
+              domains/D/aliases         → domains/D/aliases (same syntax)
+              domains/D/dkim:SEL.pem    → domains/D/dkim/SEL.pem (the same key)
+              certs/NAME/               → certs/NAME/ (symbolic links kept)
+              DATA_DIR/queue/m:ID       → Apus's queue (recipients still pending)
 
             Every chasquid file is read and checked before anything is written: a malformed file stops the \
             import with its name and line, and nothing is written. An Apus file that exists with other \
