@@ -167,9 +167,16 @@ struct ChasquidImportPlan {
             let to = "\(configDirectory)/certs/\(name)"
             directories.append(to)
             var linked = false
+            // certs/ (or certs/NAME) may itself be a link, e.g. to certbot's /etc/letsencrypt/live: then the
+            // stable path is the real directory's file (certbot re-points it at each renewal), not where that
+            // file points now (archive/NAME/fullchainN.pem, stale after the next renewal).
+            let real = URL(fileURLWithPath: dir).resolvingSymlinksInPath().path
             for (index, part) in parts.enumerated() {
                 let row = index == 0 ? Row(what: "certificate \(name)", from: "certs/\(name)/", to: "certs/\(name)/", files: []) : nil
-                if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "\(dir)/\(part)") {
+                if real != dir {
+                    linked = true
+                    add("\(to)/\(part)", .symlink("\(real)/\(part)"), row: row)
+                } else if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "\(dir)/\(part)") {
                     linked = true
                     let absolute = target.hasPrefix("/") ? target : URL(fileURLWithPath: "\(dir)/\(target)").standardizedFileURL.path
                     add("\(to)/\(part)", .symlink(absolute), row: row)

@@ -54,6 +54,31 @@ import Testing
         #expect(resolved.out == "local alice@example.test\n", "\(resolved.out)\(resolved.err)")
     }
 
+    /// The tutorial's layout: /etc/chasquid/certs is a link to certbot's live/ directory, whose files point
+    /// into archive/. Apus must link to live/NAME/…, which certbot re-points at each renewal.
+    @Test func aCertsDirectoryLinkedToCertbotsLiveDirectoryIsFollowedToLive() async throws {
+        let root = try ApusProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let source = try Self.source(in: root), fm = FileManager.default
+        try fm.removeItem(atPath: "\(source)/certs")
+        try fm.createDirectory(atPath: "\(root)/letsencrypt/archive/mx.example.test", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: "\(root)/letsencrypt/live/mx.example.test", withIntermediateDirectories: true)
+        for part in ["fullchain", "privkey"] {
+            try "v1\n".write(toFile: "\(root)/letsencrypt/archive/mx.example.test/\(part)1.pem", atomically: true, encoding: .utf8)
+            try fm.createSymbolicLink(atPath: "\(root)/letsencrypt/live/mx.example.test/\(part).pem",
+                                      withDestinationPath: "../../archive/mx.example.test/\(part)1.pem")
+        }
+        try fm.createSymbolicLink(atPath: "\(source)/certs", withDestinationPath: "\(root)/letsencrypt/live")
+        let config = "\(root)/apus"
+        let result = try await ApusProcess.run(["import", "chasquid", source, "--config", config, "--data-dir", "\(root)/data"])
+        #expect(result.status == 0, "\(result.out)\(result.err)")
+        for part in ["fullchain", "privkey"] {
+            let target = try fm.destinationOfSymbolicLink(atPath: "\(config)/certs/mx.example.test/\(part).pem")
+            #expect(target == "\(root)/letsencrypt/live/mx.example.test/\(part).pem")
+            #expect(try String(contentsOfFile: "\(config)/certs/mx.example.test/\(part).pem", encoding: .utf8) == "v1\n")
+        }
+    }
+
     @Test func anUnusableDKIMKeyStopsTheImportBeforeAnyWrite() async throws {
         let root = try ApusProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }
