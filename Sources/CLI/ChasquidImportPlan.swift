@@ -130,14 +130,21 @@ struct ChasquidImportPlan {
         if domains.isEmpty { notes.append(.init(.notImported, "domains/", "no domain directories: no users, aliases or DKIM keys to import")) }
     }
 
-    /// chasquid 1.14+ keeps DKIM keys as `domains/<d>/dkim:<selector>.pem`; Apus as `dkim/<selector>.pem`.
-    /// The bytes are copied as they are (PKCS#8 or PKCS#1), after checking that Apus can sign with them.
+    /// chasquid 1.14+ keeps DKIM keys as `domains/<d>/dkim:<selector>.pem`; before, its post-data hook signed
+    /// with `certs/<d>/dkim_privkey.pem` under the selector in `domains/<d>/dkim_selector`. Apus keeps them as
+    /// `dkim/<selector>.pem`. The bytes are copied as they are (PKCS#8 or PKCS#1), after checking that Apus can
+    /// sign with them.
     mutating func planDKIM(domain: String) throws {
         let dir = "\(source)/domains/\(domain)"
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted()
-        for name in names where name.hasPrefix("dkim:") && name.hasSuffix(".pem") {
-            let selector = String(name.dropFirst(5).dropLast(4))
-            let path = "\(dir)/\(name)"
+        var keys: [(selector: String, path: String, name: String)] = names.filter { $0.hasPrefix("dkim:") && $0.hasSuffix(".pem") }
+            .map { (String($0.dropFirst(5).dropLast(4)), "\(dir)/\($0)", "domains/\(domain)/\($0)") }
+        if let text = try Self.read("\(dir)/dkim_selector").map({ String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }),
+           !text.isEmpty, !keys.contains(where: { $0.selector == text }),
+           FileManager.default.fileExists(atPath: "\(source)/certs/\(domain)/dkim_privkey.pem") {
+            keys.append((text, "\(source)/certs/\(domain)/dkim_privkey.pem", "certs/\(domain)/dkim_privkey.pem"))
+        }
+        for (selector, path, name) in keys {
             guard let bytes = try Self.read(path) else { continue }
             do {
                 _ = try DKIMSigningKey(pem: String(decoding: bytes, as: UTF8.self), domain: domain, selector: selector)
@@ -147,7 +154,7 @@ struct ChasquidImportPlan {
             let to = "\(configDirectory)/domains/\(domain)/dkim"
             directories.append(to)
             add("\(to)/\(selector).pem", .secret(bytes),
-                row: Row(what: "DKIM key \(selector)._domainkey.\(domain)", from: "domains/\(domain)/\(name)",
+                row: Row(what: "DKIM key \(selector)._domainkey.\(domain)", from: name,
                          to: "domains/\(domain)/dkim/\(selector).pem", files: []))
         }
     }
@@ -161,7 +168,11 @@ struct ChasquidImportPlan {
             let dir = "\(certs)/\(name)"
             let parts = ["fullchain.pem", "privkey.pem"]
             guard parts.allSatisfy({ FileManager.default.fileExists(atPath: "\(dir)/\($0)") }) else {
-                notes.append(.init(.notImported, "certs/\(name)/", "no fullchain.pem and privkey.pem pair"))
+                // The DKIM key of chasquid's older hook may be all there is (planDKIM takes it).
+                let only = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+                if only != ["dkim_privkey.pem"] {
+                    notes.append(.init(.notImported, "certs/\(name)/", "no fullchain.pem and privkey.pem pair"))
+                }
                 continue
             }
             let to = "\(configDirectory)/certs/\(name)"

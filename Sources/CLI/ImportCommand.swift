@@ -22,6 +22,7 @@ struct ImportChasquidCommand: AsyncParsableCommand {
               domains/D/users           → domains/D/users (the same scrypt hashes)
               domains/D/aliases         → domains/D/aliases (same syntax)
               domains/D/dkim:SEL.pem    → domains/D/dkim/SEL.pem (the same key)
+              certs/D/dkim_privkey.pem  → domains/D/dkim/SEL.pem (SEL: domains/D/dkim_selector)
               certs/NAME/               → certs/NAME/ (symbolic links kept)
               DATA_DIR/queue/m:ID       → Apus's queue (recipients still pending)
 

@@ -7,7 +7,7 @@ import Testing
 @Suite struct ImportChasquidFilesTests {
     static let scrypt = #"scrypt: { logN: 4 r: 8 p: 1 keyLen: 32 salt: "0123456789abcdef" encrypted: "0123456789abcdef0123456789abcdef" }"#
 
-    static func source(in root: String) throws -> String {
+    static func source(in root: String) async throws -> String {
         let source = "\(root)/chasquid", fm = FileManager.default
         try fm.createDirectory(atPath: "\(source)/domains/example.test", withIntermediateDirectories: true)
         try fm.createDirectory(atPath: "\(root)/live/mx.example.test", withIntermediateDirectories: true)
@@ -24,13 +24,16 @@ import Testing
             try "not checked\n".write(toFile: "\(root)/live/mx.example.test/\(part)", atomically: true, encoding: .utf8)
             try fm.createSymbolicLink(atPath: "\(source)/certs/mx.example.test/\(part)", withDestinationPath: "../../../live/mx.example.test/\(part)")
         }
+        try fm.createDirectory(atPath: "\(source)/certs/example.test", withIntermediateDirectories: true)
+        try "old2019\n".write(toFile: "\(source)/domains/example.test/dkim_selector", atomically: true, encoding: .utf8)
+        try await ChasquidSource.run("/usr/bin/openssl", ["genpkey", "-algorithm", "ed25519", "-out", "\(source)/certs/example.test/dkim_privkey.pem"])
         return source
     }
 
     @Test func symlinksAreKeptAndWhatCannotBeImportedIsReported() async throws {
         let root = try ApusProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let source = try Self.source(in: root)
+        let source = try await Self.source(in: root)
         let config = "\(root)/apus"
         let result = try await ApusProcess.run(["import", "chasquid", source, "--config", config, "--data-dir", "\(root)/data",
                                                 "--queue", "\(root)/none", "--systemd-units", "\(root)/none"])
@@ -40,6 +43,11 @@ import Testing
             #expect(target == "\(root)/live/mx.example.test/\(part)")
         }
         #expect(!result.out.contains("copied: a renewal"), "\(result.out)")
+        #expect(!result.out.contains("no fullchain.pem"), "\(result.out)")
+        // The key of chasquid's older post-data hook: certs/D/dkim_privkey.pem under domains/D/dkim_selector.
+        #expect(try String(contentsOfFile: "\(config)/domains/example.test/dkim/old2019.pem", encoding: .utf8)
+                == String(contentsOfFile: "\(source)/certs/example.test/dkim_privkey.pem", encoding: .utf8))
+        #expect(result.out.contains("DKIM key old2019._domainkey.example.test"), "\(result.out)")
         let users = try String(contentsOfFile: "\(config)/domains/example.test/users", encoding: .utf8)
         #expect(users.contains("alice  $scrypt$ln=4,r=8,p=1$") && !users.contains("bob") && !users.contains("carol"))
         #expect(result.out.contains("domains/example.test/users:2: user bob@example.test: a plain-text password (not imported, never guessed)"), "\(result.out)")
@@ -59,7 +67,7 @@ import Testing
     @Test func aCertsDirectoryLinkedToCertbotsLiveDirectoryIsFollowedToLive() async throws {
         let root = try ApusProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let source = try Self.source(in: root), fm = FileManager.default
+        let source = try await Self.source(in: root), fm = FileManager.default
         try fm.removeItem(atPath: "\(source)/certs")
         try fm.createDirectory(atPath: "\(root)/letsencrypt/archive/mx.example.test", withIntermediateDirectories: true)
         try fm.createDirectory(atPath: "\(root)/letsencrypt/live/mx.example.test", withIntermediateDirectories: true)
@@ -82,7 +90,7 @@ import Testing
     @Test func anUnusableDKIMKeyStopsTheImportBeforeAnyWrite() async throws {
         let root = try ApusProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let source = try Self.source(in: root)
+        let source = try await Self.source(in: root)
         let key = "\(source)/domains/example.test/dkim:2024.pem"
         try "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n".write(toFile: key, atomically: true, encoding: .utf8)
         let config = "\(root)/apus"
