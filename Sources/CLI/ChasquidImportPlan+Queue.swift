@@ -23,6 +23,7 @@ struct QueuePlan {
     var alreadyImported = 0
 
     var spoolDirectory: String { "\(dataDirectory)/queue" }
+    static let ledgerBatch = 100
     /// `chasquidID apusID` per line: what earlier imports brought over, so that a second run adds nothing.
     var ledgerPath: String { "\(dataDirectory)/state/chasquid-import" }
 
@@ -127,8 +128,10 @@ struct QueuePlan {
         return result
     }
 
-    /// Stores each item with `FileSpool` and records it in the ledger; returns the number stored. An item
-    /// whose Apus file already exists (an import interrupted before its ledger line) is only recorded.
+    /// Stores each item with `FileSpool` and records it in the ledger (every `ledgerBatch` items and at the
+    /// end: each item is already durable when stored, and one fsync'd ledger per item made a 1000-item queue
+    /// take twice as long); returns the number stored. An item whose Apus file already exists (an import
+    /// interrupted before its ledger line) is only recorded, since its id is always the same.
     func apply() async throws -> Int {
         guard !items.isEmpty else { return 0 }
         let spool: FileSpool
@@ -137,7 +140,7 @@ struct QueuePlan {
         }
         var ledgerText = FileManager.default.contents(atPath: ledgerPath).map { String(decoding: $0, as: UTF8.self) } ?? ""
         try DurableFile.makeDirectories("\(dataDirectory)/state")
-        var stored = 0
+        var stored = 0, pending = 0
         for item in items {
             if !FileManager.default.fileExists(atPath: "\(spoolDirectory)/\(item.meta.id).msg") {
                 do { try await spool.store(item.meta, message: ByteBuffer(bytes: item.body)) } catch {
@@ -146,8 +149,13 @@ struct QueuePlan {
                 stored += 1
             }
             ledgerText += "\(item.chasquidID) \(item.meta.id)\n"
-            try DurableFile.write(Array(ledgerText.utf8), to: ledgerPath, mode: 0o600)
+            pending += 1
+            if pending == Self.ledgerBatch {
+                try DurableFile.write(Array(ledgerText.utf8), to: ledgerPath, mode: 0o600)
+                pending = 0
+            }
         }
+        if pending > 0 { try DurableFile.write(Array(ledgerText.utf8), to: ledgerPath, mode: 0o600) }
         return stored
     }
 }
