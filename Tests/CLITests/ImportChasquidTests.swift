@@ -103,6 +103,11 @@ import Testing
 
         // 7. Apus delivers the imported message: the forward to the remote sink, the rest through the MDA.
         try await Self.deliver(source: source, config: config, data: data)
+
+        // 8. Importing again after the delivery does not queue the message a second time.
+        let after = try await ApusProcess.run(common + ["--force"])
+        #expect(after.status == 0 && after.out.contains("imported 0 (0 recipients pending), 1 already imported"), "\(after.out)\(after.err)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(data)/queue").filter { $0.hasSuffix(".msg") }.isEmpty)
     }
 
     /// Live processes named chasquid (`/proc/PID/stat`: "PID (comm) STATE …"; zombies left out).
