@@ -62,6 +62,9 @@ let package = Package(
 
         .target(name: "SPF", dependencies: ["DNSCore"], swiftSettings: strict),
 
+        // chasquid's files (protobuf text format) and their Apus equivalents, for `apus import chasquid`.
+        .target(name: "Chasquid", dependencies: ["Config", "Directory"], swiftSettings: strict),
+
         // Layer 1: I/O
         .target(name: "DNSResolver",
                 dependencies: [
@@ -157,7 +160,7 @@ let package = Package(
                 dependencies: [
                     "SPF", "MailServer", "Config", "Directory", "DNSCore", "DNSResolver", "Certificates",
                     "MailQueue", "SMTPProtocol", "DKIM", "DMARC", "Delivery", "SMTPTransport", "MailMessage",
-                    "ConfigFiles", "MailStore", "HTTPAPI",
+                    "ConfigFiles", "MailStore", "HTTPAPI", "Chasquid",
                     .product(name: "ArgumentParser", package: "swift-argument-parser"),
                     .product(name: "Logging", package: "swift-log"),
                     .product(name: "NIOCore", package: "swift-nio"),
@@ -189,6 +192,7 @@ let package = Package(
                           .product(name: "NIOCore", package: "swift-nio")],
                           path: "Fuzz/FuzzDNS", exclude: ["corpus"]),
         .executableTarget(name: "FuzzReports", dependencies: ["FuzzSupport", "MailMessage"], path: "Fuzz/FuzzReports", exclude: ["corpus"]),
+        .executableTarget(name: "FuzzChasquid", dependencies: ["FuzzSupport", "Chasquid"], path: "Fuzz/FuzzChasquid", exclude: ["corpus"]),
         .executableTarget(name: "FuzzSPF", dependencies: ["FuzzSupport", "SPF"], path: "Fuzz/FuzzSPF", exclude: ["corpus"]),
         .executableTarget(name: "FuzzMailbox", dependencies: ["FuzzSupport", "MailMessage"], path: "Fuzz/FuzzMailbox", exclude: ["corpus"]),
 
@@ -208,9 +212,10 @@ let package = Package(
         .testTarget(name: "SPFTests", dependencies: ["SPF", "DNSCore"], exclude: ["Fixtures"]),
         .testTarget(name: "DirectoryTests", dependencies: ["Directory"]),
         .testTarget(name: "MailMessageTests", dependencies: ["MailMessage"]),
+        .testTarget(name: "ChasquidTests", dependencies: ["Chasquid", "Config", "Directory"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "ConfigFilesTests", dependencies: ["ConfigFiles"]),
-        .testTarget(name: "CLITests", dependencies: ["CLI", "Config", "ConfigFiles", "DKIM", "DNSCore", "Directory", "Certificates", "TestSupport",
+        .testTarget(name: "CLITests", dependencies: ["CLI", "Config", "Chasquid", "MailQueue", "ConfigFiles", "DKIM", "DNSCore", "Directory", "Certificates", "TestSupport",
                     .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "MailQueueTests", dependencies: ["MailQueue", "Delivery",
                     .product(name: "NIOCore", package: "swift-nio"),

@@ -27,6 +27,7 @@ public struct ApusCommand: AsyncParsableCommand {
             SendCommand.self,
             SendmailCommand.self,
             AliasCommand.self,
+            ImportCommand.self,
             ConfigCommand.self,
             EventsCommand.self,
             SuppressionCommand.self,
