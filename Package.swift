@@ -215,7 +215,7 @@ let package = Package(
         .testTarget(name: "ChasquidTests", dependencies: ["Chasquid", "Config", "Directory"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "ConfigFilesTests", dependencies: ["ConfigFiles"]),
-        .testTarget(name: "CLITests", dependencies: ["CLI", "Config", "Chasquid", "MailQueue", "ConfigFiles", "DKIM", "DNSCore", "Directory", "Certificates", "TestSupport",
+        .testTarget(name: "CLITests", dependencies: ["CLI", "MailStore", "Config", "Chasquid", "MailQueue", "ConfigFiles", "DKIM", "DNSCore", "Directory", "Certificates", "TestSupport",
                     .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "MailQueueTests", dependencies: ["MailQueue", "Delivery",
                     .product(name: "NIOCore", package: "swift-nio"),
@@ -232,6 +232,7 @@ let package = Package(
                     .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         .testTarget(name: "MailServerTests", dependencies: [
                     "MailServer", "Config", "Directory", "Certificates", "MailQueue", "SMTPProtocol", "DKIM", "DNSCore", "TestSupport",
+                    "MailStore",
                     .product(name: "NIOCore", package: "swift-nio"),
                     .product(name: "NIOPosix", package: "swift-nio"),
                     .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -113,6 +113,7 @@ struct CheckCommand: AsyncParsableCommand {
             findings += await server.checkOutbound(preferIPv6: found.ours.contains { !$0.isIPv4 })
             findings += await server.checkBlocklists(found.ours)
         }
+        findings += await SendingHygiene.check(dataDir: config.dataDir, domain: domain)
 
         let again = "apus check \(domain)" + (options.config.map { " --config \($0)" } ?? "")
             + declared.map { " --ip \($0)" }.joined() + dns.map { " --dns \($0)" }.joined()

@@ -249,7 +249,9 @@ public final class MailServer: Service, Sendable {
         let inbound = checking ? InboundAuthenticator(resolver: resolver, hostname: config.hostname,
                                                       rejectDMARCFailures: config.checks.rejectDMARCFailures,
                                                       logger: logger) : nil
-        let policy = ServerPolicy(directory: directory, config: config)
+        let store = events.store
+        let policy = ServerPolicy(directory: directory, config: config,
+                                  isSuppressed: { store.isSuppressedNow(domain: $0, address: $1) })
         let wake = self.wake
         let delegate = ServerDelegate(config: config, directory: directory, policy: policy, spool: spool,
                                       signer: signer, senderChecker: senderChecker, inboundAuthenticator: inbound,

@@ -23,10 +23,13 @@ public struct ServerPolicy: SessionPolicy {
     /// The SRS key from `<data_dir>/state/srs.secret`; nil when it cannot be read or made (`srsProblem`).
     let srs: SRS?
     let srsProblem: String?
+    /// `[suppression] smtp = true`: whether (sender domain, recipient) is on the suppression list.
+    let isSuppressed: (@Sendable (String, String) -> Bool)?
 
-    public init(directory: DirectoryHolder, config: ApusConfig) {
+    public init(directory: DirectoryHolder, config: ApusConfig, isSuppressed: (@Sendable (String, String) -> Bool)? = nil) {
         self.directory = directory
         self.config = config
+        self.isSuppressed = config.suppression.smtp ? isSuppressed : nil
         do {
             srs = SRS(secret: try SRSSecret.loadOrCreate(path: SRSSecret.path(dataDirectory: config.dataDir)))
             srsProblem = nil
@@ -43,6 +46,12 @@ public struct ServerPolicy: SessionPolicy {
             return authenticatedUser == nil ? .c550RelayDenied(mailbox.domain.description) : nil
         }
         let dir = directory.current
+        // An authenticated submission to a suppressed address (`[suppression] smtp = true`): the list of the
+        // user's own domain, as the API applies the list of its key's domain.
+        if let user = authenticatedUser, let isSuppressed, let at = user.lastIndex(of: "@") {
+            let senderDomain = String(user[user.index(after: at)...]).lowercased()
+            if isSuppressed(senderDomain, mailbox.lookupKey) { return .c550Suppressed(mailbox.description, domain: senderDomain) }
+        }
         guard dir.isLocalDomain(domain) else {
             return authenticatedUser == nil ? .c550RelayDenied(domain) : nil
         }
@@ -125,6 +134,12 @@ public struct ServerPolicy: SessionPolicy {
 }
 
 extension SMTPReply {
+    /// `[suppression] smtp = true` and the recipient is on the sender domain's suppression list.
+    static func c550Suppressed(_ address: String, domain: String) -> SMTPReply {
+        SMTPReply(550, EnhancedStatusCode(5, 7, 1),
+                  "<\(address)> is on the suppression list of \(domain) (bounced, complained or unsubscribed); remove it with: apus suppression remove \(address) --domain \(domain)")
+    }
+
     /// An `SRS0=`/`SRS1=` address that we did not make, was altered, or has expired.
     static func c550InvalidSRS(_ address: String) -> SMTPReply {
         SMTPReply(550, EnhancedStatusCode(5, 1, 1), "<\(address)>: invalid or expired return address (SRS)")

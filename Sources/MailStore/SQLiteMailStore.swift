@@ -154,6 +154,15 @@ public final class SQLiteMailStore: MailStore {
         (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: String] ?? [:]
     }
 
+    /// Whether the address is suppressed for the domain, read at once (an indexed lookup, microseconds):
+    /// for the SMTP RCPT check, which cannot wait for an async call. Errors count as "not suppressed".
+    public func isSuppressedNow(domain: String, address: String) -> Bool {
+        (try? pool.read { db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM suppression WHERE domain = ? AND address = ?",
+                              arguments: [domain.lowercased(), address.lowercased()]) ?? false
+        }) ?? false
+    }
+
     // MARK: Idempotency and quota
 
     public func idempotentResponse(keyID: String, key: String, notBefore: Date) async throws -> StoredResponse? {
