@@ -237,6 +237,6 @@ let package = Package(
                     .product(name: "NIOPosix", package: "swift-nio"),
                     .product(name: "NIOSSL", package: "swift-nio-ssl"),
                     .product(name: "NIOTLS", package: "swift-nio")],
-                    exclude: ["Transcripts"]),
+                    exclude: ["Transcripts", "Reports"]),
     ]
 )
