@@ -64,9 +64,11 @@ let package = Package(
                     .product(name: "Logging", package: "swift-log"),
                 ],
                 swiftSettings: strict),
+        // Server cipher order for TLS 1.2: a BoringSSL option swift-nio-ssl does not expose (docs/security.md).
+        .target(name: "CTLSOptions"),
         .target(name: "Certificates",
                 dependencies: [
-                    "ConfigFiles",
+                    "ConfigFiles", "CTLSOptions",
                     .product(name: "NIOSSL", package: "swift-nio-ssl"),
                     .product(name: "NIOCore", package: "swift-nio"),
                     .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

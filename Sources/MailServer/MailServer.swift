@@ -42,13 +42,20 @@ public final class MailServer: Service, Sendable {
     public let metrics: ServerMetrics
     /// `[listen] admin`: /healthz and /metrics.
     let admin: AdminServer
+    /// Called once every listener is bound, before any connection is served (`apus dev` prints its banner).
+    let onListening: (@Sendable () -> Void)?
+    /// Per `[listen]` key, what to change when it cannot be bound (default: the key in apus.toml).
+    let bindFixes: [String: String]
 
     /// Loads users and certificates; any error names its file.
     /// `resolver` replaces the DNS resolver built from `[dns]` (tests pass a fake).
     public init(config: ApusConfig, configDirectory: String, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
                 resolver injectedResolver: (any DNSResolving)? = nil, configPollInterval: Duration = .seconds(2),
+                bindFixes: [String: String] = [:], onListening: (@Sendable () -> Void)? = nil,
                 logger: Logger) throws {
         self.configPollInterval = configPollInterval
+        self.bindFixes = bindFixes
+        self.onListening = onListening
         self.config = config
         self.configDirectory = configDirectory
         let aliasSettings = AliasSettings(dropCharacters: config.aliases.dropCharacters,
@@ -96,6 +103,11 @@ public final class MailServer: Service, Sendable {
         (self.wakeups, self.wake) = AsyncStream.makeStream(of: String.self)
     }
 
+    /// What to change when `[listen] key` cannot be bound; `apus dev` names its flags instead.
+    func bindFix(_ key: String) -> String {
+        bindFixes[key] ?? "change \"\(key)\" in [listen] of \(configDirectory)/apus.toml"
+    }
+
     /// The listening addresses, e.g. for tests that bind port 0. Waits until bound.
     public func boundAddresses() async -> [(ListenerKind, SocketAddress)] { await bound.wait() }
 
@@ -129,13 +141,21 @@ public final class MailServer: Service, Sendable {
             for (kind, list) in [(ListenerKind.mx, config.listen.mx), (.submission, config.listen.submission),
                                  (.submissions, config.listen.submissions)] {
                 for address in list {
-                    let channel = try await bind(kind, host: address.host, port: address.port)
+                    let channel: any Channel
+                    do { channel = try await bind(kind, host: address.host, port: address.port) } catch {
+                        throw ListenerBindError(listener: kind.rawValue, address: address, underlying: error,
+                                                fix: bindFix(kind.rawValue))
+                    }
                     channels.append(channel)
                     if let local = channel.localAddress { addresses.append((kind, local)) }
                     logger.info("listening: \(kind.rawValue) on \(channel.localAddress.map(Self.describe) ?? "\(address)")")
                 }
             }
-            try await admin.bind()
+            do { try await admin.bind() } catch let error as AdminServerError {
+                throw ListenerBindError(listener: "admin", address: error.address, underlying: error.underlying,
+                                        fix: bindFix("admin"))
+            }
+            onListening?()
         } catch {
             for channel in channels { try? await channel.close() }
             throw error
@@ -193,7 +213,8 @@ public final class MailServer: Service, Sendable {
                                           maxErrors: config.limits.maxErrors),
             maxCommandLineBytes: config.limits.maxCommandLineBytes,
             commandTimeout: .seconds(Int64(config.limits.commandTimeout.seconds)),
-            dataTimeout: .seconds(Int64(config.limits.dataTimeout.seconds)))
+            dataTimeout: .seconds(Int64(config.limits.dataTimeout.seconds)),
+            minDataRate: config.limits.minDataRate)
         let checking = kind == .mx && config.checks.enabled
         settings.session.checkSenders = checking
         let senderChecker = checking ? SenderChecker(resolver: resolver, hostname: config.hostname,

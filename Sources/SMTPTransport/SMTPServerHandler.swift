@@ -17,6 +17,11 @@ import SMTPProtocol
 /// STARTTLS, every plaintext byte the client pipelined after the command is discarded before the
 /// TLS handler is inserted (RFC 3207 §6, CVE-2011-0411). While an asynchronous step is running
 /// (checking a password, writing the queue) reading stops, so pipelined commands wait their turn.
+///
+/// Timeouts are deadlines, not idle timers (Postfix's `smtpd_per_request_deadline`): a command line must be
+/// complete within `commandTimeout` of the previous one, however its bytes trickle in, and during DATA each
+/// read only earns `bytes / minDataRate` seconds, never more than `dataTimeout` from now. A client sending
+/// one byte every few seconds cannot hold a connection open.
 public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     public typealias InboundIn = ByteBuffer
     public typealias OutboundOut = ByteBuffer
@@ -33,6 +38,7 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
     private let delegate: any SMTPServerDelegate
     private var logger: Logger
     private var timeout: Scheduled<Void>?
+    private var deadline = NIODeadline.distantFuture
     private var greeted = false
     private var shuttingDown = false
 
@@ -94,8 +100,8 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var incoming = unwrapInboundIn(data)
         guard !closing else { return }
+        if dataDecoder != nil { extendDataDeadline(context: context, bytes: incoming.readableBytes) }
         buffer.writeBuffer(&incoming)
-        resetTimeout(context: context, dataDecoder == nil ? settings.commandTimeout : settings.dataTimeout)
         processBuffer(context: context)
     }
 
@@ -125,6 +131,7 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
                 continue
             }
             guard let event = framer.next(&buffer) else { break }
+            resetTimeout(context: context, settings.commandTimeout)   // the next line's deadline
             switch event {
             case .line(let line):
                 logger.debug("-> \(session.loggable(line))")
@@ -256,10 +263,22 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
     }
 
     private func resetTimeout(context: ChannelHandlerContext, _ amount: TimeAmount) {
+        schedule(deadline: .now() + amount, context: context)
+    }
+
+    /// DATA earns time by the bytes it brings (`minDataRate`), never more than `dataTimeout` from now.
+    private func extendDataDeadline(context: ChannelHandlerContext, bytes: Int) {
+        let credit = TimeAmount.nanoseconds(Int64(bytes) * 1_000_000_000 / Int64(settings.minDataRate))
+        schedule(deadline: min(deadline + credit, .now() + settings.dataTimeout), context: context)
+    }
+
+    private func schedule(deadline: NIODeadline, context: ChannelHandlerContext) {
+        self.deadline = deadline
         timeout?.cancel()
-        timeout = context.eventLoop.assumeIsolated().scheduleTask(in: amount) {
+        timeout = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
             guard !self.closing else { return }
-            self.logger.notice("timeout, closing connection from \(self.info.remoteAddress)")
+            let phase = self.dataDecoder == nil ? "command line not complete in time" : "message data too slow"
+            self.logger.notice("timeout (\(phase)), closing connection from \(self.info.remoteAddress)")
             self.perform(self.session.timedOut(), context: context)
         }
     }
