@@ -53,6 +53,26 @@ struct FaultInjectionTests {
         #expect(result.answer?.data == [.a(Self.good)])
     }
 
+    /// A server that does not understand EDNS0 answers FORMERR; the resolver asks again without the OPT record
+    /// (RFC 6891 §7) and gets its answer.
+    @Test func formerrWithEDNSIsRetriedWithout() async throws {
+        let old = try await FakeDNSServer.start { q, _ in
+            [.reply(q.edns == nil ? q.reply(answers: [Self.a(q, Self.good)]) : q.reply(rcode: 1))]
+        }
+        defer { old.close() }
+        #expect(await Self.resolver([old.address]).lookup("x.test", .a).answer?.data == [.a(Self.good)])
+        #expect(old.queryCount == 2)
+    }
+
+    /// FORMERR without EDNS too is a failure, not a loop.
+    @Test func formerrAlwaysIsAFailure() async throws {
+        let broken = try await FakeDNSServer.start { q, _ in [.reply(q.reply(rcode: 1))] }
+        defer { broken.close() }
+        let result = await Self.resolver([broken.address]).lookup("x.test", .a)
+        #expect(result.answer == nil)
+        #expect(broken.queryCount == 2)
+    }
+
     @Test func refused() async throws {
         let refusing = try await FakeDNSServer.start { q, _ in [.reply(q.reply(rcode: 5))] }
         defer { refusing.close() }
