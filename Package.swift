@@ -198,3 +198,17 @@ let package = Package(
                     exclude: ["Transcripts"]),
     ]
 )
+
+// CI builds with warnings as errors (scripts/test sets APUS_WARNINGS_AS_ERRORS=1): for this package's own targets
+// only. `treatAllWarnings` (SE-0480) is a safe setting that SwiftPM applies to root-package targets and never to
+// dependencies, so swift-nio & co. may warn without failing the build; `-Xswiftc -warnings-as-errors` would hit
+// them too (and clash with the `-suppress-warnings` SwiftPM gives remote packages).
+if Context.environment["APUS_WARNINGS_AS_ERRORS"] == "1" {
+    for target in package.targets {
+        if target.name == "CTLSOptions" {
+            target.cSettings = (target.cSettings ?? []) + [.treatAllWarnings(as: .error)]
+        } else {
+            target.swiftSettings = (target.swiftSettings ?? []) + [.treatAllWarnings(as: .error)]
+        }
+    }
+}

@@ -132,6 +132,7 @@ public final class MailServer: Service, Sendable {
     }
 
     public func run() async throws {
+        await removeLeftovers()
         if tls.context == nil {
             logger.warning("no certificate in \(configDirectory)/certs: STARTTLS and port 465 are off, and AUTH is impossible")
         }
@@ -198,6 +199,19 @@ public final class MailServer: Service, Sendable {
             tasks.cancelAll()
         }
         logger.info("stopped")
+    }
+
+    /// Temp files of writes a crash interrupted (queue and Maildir `tmp/`), removed before anything is
+    /// written again, with one log line per directory that had some.
+    func removeLeftovers() async {
+        let queue = spool.directory, mail = "\(config.dataDir)/mail"
+        let found = try? await NIOThreadPool.singleton.runIfActive {
+            (DurableFile.removeLeftovers(in: queue), MaildirWriter.removeLeftovers(mailRoot: mail))
+        }
+        guard let (inQueue, inMaildirs) = found else { return }
+        for (removed, place) in [(inQueue, "\(queue)/"), (inMaildirs, "the tmp/ of Maildirs under \(mail)/")] where removed.files > 0 {
+            logger.notice("removed \(removed.files) temporary file(s), \(removed.bytes) bytes, left in \(place) by an interrupted write (a crash or kill)")
+        }
     }
 
     static func describe(_ address: SocketAddress) -> String {
