@@ -157,6 +157,9 @@ let package = Package(
         .executableTarget(name: "FuzzDNS", dependencies: ["FuzzSupport", "DNSCore",
                           .product(name: "NIOCore", package: "swift-nio")],
                           path: "Fuzz/FuzzDNS", exclude: ["corpus"]),
+        .executableTarget(name: "FuzzSMTPReply", dependencies: ["FuzzSupport", "SMTPProtocol",
+                          .product(name: "NIOCore", package: "swift-nio")],
+                          path: "Fuzz/FuzzSMTPReply", exclude: ["corpus"]),
         .executableTarget(name: "FuzzSPF", dependencies: ["FuzzSupport", "SPF"], path: "Fuzz/FuzzSPF", exclude: ["corpus"]),
 
         // Tests
