@@ -71,6 +71,9 @@ final class TestServer: Sendable {
         self.ports = ports
     }
 
+    /// A test that ends without `stop()` (a failed expectation, an early throw) leaves no directory behind.
+    deinit { try? FileManager.default.removeItem(atPath: root) }
+
     func stop() async {
         await group.triggerGracefulShutdown()
         _ = try? await runTask.value
