@@ -220,7 +220,7 @@ public final class MailServer: Service, Sendable {
     }
 
     func bind(_ kind: ListenerKind, host: String, port: Int) async throws -> any Channel {
-        var settings = SMTPServerSettings(
+        var draft = SMTPServerSettings(
             session: SessionConfiguration(hostname: config.hostname, listener: kind, tlsAvailable: true,
                                           maxMessageBytes: config.limits.maxMessageBytes,
                                           maxRecipients: config.limits.maxRecipients,
@@ -230,7 +230,8 @@ public final class MailServer: Service, Sendable {
             dataTimeout: .seconds(Int64(config.limits.dataTimeout.seconds)),
             minDataRate: config.limits.minDataRate)
         let checking = kind == .mx && config.checks.enabled
-        settings.session.checkSenders = checking
+        draft.session.checkSenders = checking
+        let settings = draft   // a constant for the @Sendable initializer below
         let senderChecker = checking ? SenderChecker(resolver: resolver, hostname: config.hostname,
                                                      rejectFail: config.checks.rejectSPFFail, logger: logger) : nil
         let inbound = checking ? InboundAuthenticator(resolver: resolver, hostname: config.hostname,

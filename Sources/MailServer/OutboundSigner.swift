@@ -31,8 +31,8 @@ final class OutboundSigner: Sendable {
             }
             for key in usable where key.isWeak {
                 let file = DKIMKeyStore.path(configDirectory: configDirectory, domain: domain, selector: key.selector)
-                logger.warning("DKIM key \(file) is RSA-\(key.rsaBits ?? 0): signing with it (RFC 8301 allows 1024 bits), but it is weak; "
-                    + "rotate to a new key: apus dkim keygen \(domain) --selector NEW, publish it, then remove this one")
+                let advice = "rotate to a new key: apus dkim keygen \(domain) --selector NEW, publish it, then remove this one"
+                logger.warning("DKIM key \(file) is RSA-\(key.rsaBits ?? 0): signing with it (RFC 8301 allows 1024 bits), but it is weak; \(advice)")
             }
             loaded = usable
         } catch {
