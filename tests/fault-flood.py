@@ -4,8 +4,10 @@
     python3 tests/fault-flood.py [--apus .build/debug/apus] [--slow 1000]
 
 Slowloris clients come from 250 loopback addresses (127.0.1.x, 4 each, under the per-IP limit), greet, then
-send one byte every 10 s of a command line that never ends. Meanwhile 20 threads open and close connections
-as fast as they can. Checks:
+send one byte every 10 s of a command line that never ends. Meanwhile 20 threads (127.0.4.1-20) open and
+close connections as fast as they can. max_connections is set to hold all of them (slowloris + 20 × the
+per-IP limit): Apus has no reserved slots, so a total limit below what attackers hold refuses everyone.
+Checks:
 - a normal client (from 127.0.0.1) gets its message accepted within 1 s, several times during the flood;
 - the per-IP limit answers 421 to the 21st connection from one address, the total limit answers 421;
 - the slowloris connections are closed by the per-line deadline (command_timeout = 10 s here) although
@@ -104,7 +106,9 @@ def main():
         server.start_dev()
         server.stop()
         server.set_config("limits", "command_timeout", '"10s"')
-        server.set_config("limits", "max_connections", str(args.slow + 100))
+        # Room for the slowloris clients plus what the 20 flooding addresses can hold under the per-IP limit
+        # (20 each, while the server has not yet seen their closes): the per-IP limit is what contains a flooder.
+        server.set_config("limits", "max_connections", str(args.slow + 20 * 20 + 50))
         server.start_serve()
         pid = server.proc.pid
         rss_before = faultlib.rss_kb(pid)
@@ -130,7 +134,9 @@ def main():
         # Per-IP limit: 20 connections from 127.0.2.1 are fine, the 21st gets 421.
         mine = []
         for _ in range(20):
-            s = socket.socket(); s.bind(("127.0.2.1", 0)); s.connect(("127.0.0.1", server.mx)); mine.append(s)
+            s = socket.socket(); s.bind(("127.0.2.1", 0)); s.settimeout(5); s.connect(("127.0.0.1", server.mx))
+            s.recv(512)   # the 220: the server has counted this one
+            mine.append(s)
         extra = socket.socket(); extra.bind(("127.0.2.1", 0)); extra.settimeout(5); extra.connect(("127.0.0.1", server.mx))
         line = extra.recv(512).decode()
         check("the 21st connection from one address gets 421", line.startswith("421 4.7.0"), line.strip())
@@ -166,11 +172,13 @@ def main():
         total.stop()
         total.set_config("limits", "max_connections", "5")
         total.start_serve()
+        time.sleep(1)   # the readiness probes of start_serve have been closed and released
         held = []
         for i in range(5):
-            s = socket.socket(); s.bind((f"127.0.3.{i + 1}", 0)); s.connect(("127.0.0.1", total.mx)); held.append(s)
-        for s in held:
-            s.recv(512)
+            s = socket.socket(); s.bind((f"127.0.3.{i + 1}", 0)); s.settimeout(5); s.connect(("127.0.0.1", total.mx))
+            held.append(s)
+        greetings = [s.recv(512).decode()[:3] for s in held]
+        check("max_connections connections are served", greetings == ["220"] * 5, f"{greetings}")
         extra = socket.socket(); extra.bind(("127.0.3.9", 0)); extra.settimeout(5); extra.connect(("127.0.0.1", total.mx))
         line = extra.recv(512).decode()
         check("beyond max_connections the next connection gets 421", line.startswith("421 4.7.0"), line.strip())

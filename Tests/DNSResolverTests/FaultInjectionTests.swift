@@ -73,6 +73,27 @@ struct FaultInjectionTests {
         #expect(broken.queryCount == 2)
     }
 
+    /// A TXT record of 12 strings (3 KB, as long DKIM keys come) is decoded and joined; one too large for a
+    /// UDP reply (10 KB, cut by the 4 KB receive buffer) is a malformed reply, quickly, never a crash.
+    @Test func hugeTXTRecords() async throws {
+        let strings = (0..<12).map { i in [UInt8](repeating: UInt8(ascii: "a") + UInt8(i), count: 255) }
+        let big = try await FakeDNSServer.start { q, _ in
+            [.reply(q.reply(answers: [DNSResourceRecord(name: q.questionName, ttl: 60, data: .txt(strings))]))]
+        }
+        defer { big.close() }
+        let answer = await Self.resolver([big.address]).lookup("big.test", .txt).answer
+        #expect(answer?.data.first?.joinedText?.utf8.count == 12 * 255)
+
+        let huge = try await FakeDNSServer.start { q, _ in
+            [.reply(q.reply(answers: [DNSResourceRecord(name: q.questionName, ttl: 60, data: .txt(strings + strings + strings))]))]
+        }
+        defer { huge.close() }
+        let start = ContinuousClock.now
+        let result = await Self.resolver([huge.address]).lookup("huge.test", .txt)
+        #expect(result.answer == nil, "\(result)")
+        #expect(ContinuousClock.now - start < .seconds(2))
+    }
+
     @Test func refused() async throws {
         let refusing = try await FakeDNSServer.start { q, _ in [.reply(q.reply(rcode: 5))] }
         defer { refusing.close() }
