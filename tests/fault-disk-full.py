@@ -40,21 +40,19 @@ def free(path):
 def fill(path, leave):
     """Writes a filler file so that about `leave` bytes stay free (0: until ENOSPC)."""
     target = os.path.join(path, "filler")
-    with open(target, "ab") as f:
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
         chunk = b"\0" * MIB
         while free(path) > leave + MIB:
-            try:
-                f.write(chunk)
-                f.flush()
-            except OSError:
-                break
+            os.write(fd, chunk)
         if leave == 0:
-            try:
-                while True:
-                    f.write(b"\0" * 4096)
-                    f.flush()
-            except OSError:
-                pass
+            small = b"\0" * 4096
+            while True:
+                os.write(fd, small)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
     return target
 
 
