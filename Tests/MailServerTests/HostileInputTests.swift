@@ -22,7 +22,7 @@ struct HostileInputTests {
         }
         #expect(accepted == 5 && refused == 9_995 && other.isEmpty, "\(accepted) \(refused) \(other.prefix(3))")
         #expect(ContinuousClock.now - start < .seconds(30))
-        #expect(try await client.command("RSET") == "250 2.0.0 Ok")
+        #expect(try await client.command("RSET") == "250 2.0.0 Reset ok")
         let second = try await TestClient(port: server.ports[.mx]!)
         #expect(try await second.readLine()?.hasPrefix("220 ") == true)
         await client.close()
