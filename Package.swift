@@ -74,9 +74,11 @@ let package = Package(
                     .product(name: "Logging", package: "swift-log"),
                 ],
                 swiftSettings: strict),
+        // Server cipher order for TLS 1.2: a BoringSSL option swift-nio-ssl does not expose (docs/security.md).
+        .target(name: "CTLSOptions"),
         .target(name: "Certificates",
                 dependencies: [
-                    "ConfigFiles",
+                    "ConfigFiles", "CTLSOptions",
                     .product(name: "NIOSSL", package: "swift-nio-ssl"),
                     .product(name: "NIOCore", package: "swift-nio"),
                     .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -193,6 +195,9 @@ let package = Package(
                           path: "Fuzz/FuzzDNS", exclude: ["corpus"]),
         .executableTarget(name: "FuzzReports", dependencies: ["FuzzSupport", "MailMessage"], path: "Fuzz/FuzzReports", exclude: ["corpus"]),
         .executableTarget(name: "FuzzChasquid", dependencies: ["FuzzSupport", "Chasquid"], path: "Fuzz/FuzzChasquid", exclude: ["corpus"]),
+        .executableTarget(name: "FuzzSMTPReply", dependencies: ["FuzzSupport", "SMTPProtocol",
+                          .product(name: "NIOCore", package: "swift-nio")],
+                          path: "Fuzz/FuzzSMTPReply", exclude: ["corpus"]),
         .executableTarget(name: "FuzzSPF", dependencies: ["FuzzSupport", "SPF"], path: "Fuzz/FuzzSPF", exclude: ["corpus"]),
         .executableTarget(name: "FuzzMailbox", dependencies: ["FuzzSupport", "MailMessage"], path: "Fuzz/FuzzMailbox", exclude: ["corpus"]),
 
@@ -240,3 +245,17 @@ let package = Package(
                     exclude: ["Transcripts", "Reports"]),
     ]
 )
+
+// CI builds with warnings as errors (scripts/test sets APUS_WARNINGS_AS_ERRORS=1): for this package's own targets
+// only. `treatAllWarnings` (SE-0480) is a safe setting that SwiftPM applies to root-package targets and never to
+// dependencies, so swift-nio & co. may warn without failing the build; `-Xswiftc -warnings-as-errors` would hit
+// them too (and clash with the `-suppress-warnings` SwiftPM gives remote packages).
+if Context.environment["APUS_WARNINGS_AS_ERRORS"] == "1" {
+    for target in package.targets {
+        if target.name == "CTLSOptions" {
+            target.cSettings = (target.cSettings ?? []) + [.treatAllWarnings(as: .error)]
+        } else {
+            target.swiftSettings = (target.swiftSettings ?? []) + [.treatAllWarnings(as: .error)]
+        }
+    }
+}

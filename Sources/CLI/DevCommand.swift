@@ -65,7 +65,11 @@ struct DevCommand: AsyncParsableCommand {
                                         ipAddresses: [[127, 0, 0, 1]])
         let maildir = "\(dataDir)/mail/\(domain)/\(user)"
 
-        FileHandle.standardOutput.write(Data("""
+        // Said plainly: without the checks, delivered mail has no Authentication-Results header.
+        let checks = config.checks.enabled ? "SPF at MAIL FROM, DKIM and DMARC after DATA (Authentication-Results)"
+            : "SPF, DKIM and DMARC checks are OFF (no DNS query leaves this machine), so mail\n"
+            + "                gets no Authentication-Results header; apus serve checks them"
+        let banner = """
             Apus dev server: a throw-away configuration in \(root)
               domain        \(domain) (host name \(hostname))
               user          \(user)@\(domain)   password: \(secret)
@@ -75,6 +79,7 @@ struct DevCommand: AsyncParsableCommand {
               admin HTTP    127.0.0.1:\(adminPort)    GET /healthz, GET /metrics (Prometheus)
               certificate   self-signed, \(configDir)/certs/\(hostname)/fullchain.pem
               mailbox       \(maildir)/new/   (Maildir)
+              checks        \(checks)
 
             Try it:
               swaks --server 127.0.0.1:\(mxPort) --to \(user)@\(domain)
@@ -87,12 +92,16 @@ struct DevCommand: AsyncParsableCommand {
             Ctrl-C stops the server\(dir == nil && !keep ? " and removes \(root)" : "").
 
 
-            """.utf8))
+            """
         LogSetup.bootstrap(level: level)
         defer {
             if dir == nil && !keep { try? fm.removeItem(atPath: root) }
         }
-        try await ServeCommand.serve(config: config, configDirectory: configDir, level: level)
+        // The banner only once every port is bound: a taken port is reported first, and alone.
+        let fixes = ["mx": "use --mx-port", "submission": "use --submission-port",
+                     "submissions": "use --submissions-port", "admin": "use --admin-port"]
+        try await ServeCommand.serve(config: config, configDirectory: configDir, level: level, bindFixes: fixes,
+                                     onListening: { FileHandle.standardOutput.write(Data(banner.utf8)) })
     }
 
     static func randomPassword() -> String {

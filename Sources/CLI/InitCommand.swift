@@ -63,17 +63,23 @@ struct InitCommand: AsyncParsableCommand {
         var report = InitReport()
         print("Setting up \(domain) in \(configDirectory)\n")
 
+        // What the user typed (the user name, the password: asked twice on a terminal, one line from a pipe)
+        // is checked before any file is written (DESIGN §4).
+        let existing = FileManager.default.fileExists(atPath: "\(configDirectory)/apus.toml")
+            ? try ApusConfig.load(configDirectory: configDirectory) : nil
+        let early = existing ?? ApusConfig(hostname: "mx.\(domain)")
+        let userName = try user.map { try Self.userName($0, domain: domain, config: early) }
+        let secret = try userName.flatMap { try newPassword(for: $0, domain: domain, configDirectory: configDirectory, config: early) }
+
         let config = try setUpConfig(configDirectory: configDirectory, domain: domain, report: &report)
         let hostname = try DomainArgument.hostname(of: config, configDirectory: configDirectory, domain: domain)
-        // A bad user name is refused before anything else is written.
-        let userName = try user.map { try Self.userName($0, domain: domain, config: config) }
         let domainDirectory = "\(configDirectory)/domains/\(domain)"
         try setUpDomain(domainDirectory, domain: domain, user: userName, report: &report)
         try setUpDKIM(configDirectory: configDirectory, domain: domain, report: &report)
         let certificate = setUpCertificate(configDirectory: configDirectory, hostname: hostname, report: &report)
         setUpSRS(dataDirectory: config.dataDir, report: &report)
         if let userName {
-            try setUpUser(userName, domain: domain, domainDirectory: domainDirectory, config: config,
+            try setUpUser(userName, secret: secret, domain: domain, domainDirectory: domainDirectory, config: config,
                           configDirectory: configDirectory, report: &report)
         }
         print("")
@@ -196,8 +202,19 @@ struct InitCommand: AsyncParsableCommand {
         }
     }
 
+    /// The password for a new first user (--password, or asked for), or nil when the user exists already.
+    func newPassword(for user: String, domain: String, configDirectory: String, config: ApusConfig) throws -> String? {
+        let usersPath = "\(configDirectory)/domains/\(domain)/users"
+        if let text = try? String(contentsOfFile: usersPath, encoding: .utf8),
+           let users = try? UsersFile.parse(text, path: usersPath, aliases: UserTool.aliasSettings(config)),
+           users.entries.contains(where: { $0.name == user }) {
+            return nil
+        }
+        return try password ?? PasswordPrompt.readNew(for: "\(user)@\(domain)")
+    }
+
     /// The first user; kept (password unchanged) when it exists.
-    func setUpUser(_ user: String, domain: String, domainDirectory: String, config: ApusConfig,
+    func setUpUser(_ user: String, secret: String?, domain: String, domainDirectory: String, config: ApusConfig,
                    configDirectory: String, report: inout InitReport) throws {
         let aliases = UserTool.aliasSettings(config)
         let address = "\(user)@\(domain)"
@@ -207,7 +224,7 @@ struct InitCommand: AsyncParsableCommand {
             report.add("kept   ", address, "user already there; password not changed: use `apus user passwd` for that")
             return
         }
-        let secret = try password ?? PasswordPrompt.readNew(for: address)
+        guard let secret else { throw CLIError("no password for \(address)") }
         let phc = try PasswordHash.make(password: secret, logN: scryptLogN)
         try UserFileEditor.add(user: user, domain: domain, phc: phc, configDirectory: configDirectory, aliases: aliases)
         report.created(address, "user")

@@ -38,10 +38,11 @@ enum PasswordPrompt {
         return line
     }
 
-    /// A new password: twice on a terminal (they must match), once from a pipe; never empty.
+    /// A new password: twice on a terminal (they must match), once from a pipe; at least
+    /// `UserTool.minimumPasswordLength` characters.
     static func readNew(for address: String) throws -> String {
         let first = try read(prompt: "New password for \(address): ")
-        guard !first.isEmpty else { throw UserCommandError("empty password refused") }
+        if let why = UserTool.passwordProblem(first) { throw UserCommandError("\(why); nothing changed") }
         if isInteractive {
             let second = try read(prompt: "Type it again: ")
             guard first == second else { throw UserCommandError("the two passwords differ; nothing changed") }

@@ -34,13 +34,17 @@ struct ServeCommand: AsyncParsableCommand {
         try await ServeCommand.serve(config: config, configDirectory: options.configDirectory, level: level)
     }
 
+    /// `bindFixes`: per `[listen]` key, what the user should change when it cannot be bound (`apus dev` names
+    /// its flags). `onListening` runs once every listener is bound.
     static func serve(config: ApusConfig, configDirectory: String, level: Logger.Level,
-                      onListening: (@Sendable ([String]) -> Void)? = nil) async throws {
+                      bindFixes: [String: String] = [:],
+                      onListening: (@Sendable () -> Void)? = nil) async throws {
         var logger = Logger(label: "apus")
         logger.logLevel = level
         let server: MailServer
         do {
-            server = try MailServer(config: config, configDirectory: configDirectory, logger: logger)
+            server = try MailServer(config: config, configDirectory: configDirectory, bindFixes: bindFixes,
+                                    onListening: onListening, logger: logger)
         } catch {
             throw CLIError("\(error)")
         }
@@ -48,7 +52,11 @@ struct ServeCommand: AsyncParsableCommand {
             services: [.init(service: server)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch let error as ListenerBindError {
+            throw CLIError("\(error)")
+        }
     }
 }
 

@@ -150,7 +150,19 @@ enum UserTool {
 
     static func validate(logN: Int, password: String?) throws {
         guard (1...20).contains(logN) else { throw ValidationError("--scrypt-log-n must be 1 to 20") }
-        if password == "" { throw ValidationError("empty password refused") }
+        if let password, let why = passwordProblem(password) { throw ValidationError("--password: \(why)") }
+    }
+
+    /// Shortest password accepted for a mail account (NIST SP 800-63B §5.1.1.2: at least 8 characters).
+    static let minimumPasswordLength = 8
+
+    /// Why a new password is refused, or nil.
+    static func passwordProblem(_ password: String) -> String? {
+        if password.isEmpty { return "empty password refused" }
+        if password.count < minimumPasswordLength {
+            return "password too short (\(password.count) characters); use at least \(minimumPasswordLength)"
+        }
+        return nil
     }
 }
 

@@ -169,6 +169,11 @@ public struct ApusConfig: Sendable, Equatable {
         /// `data_timeout`: how long to wait for more DATA bytes (RFC 5321 §4.5.3.2.6 says 3 minutes at
         /// least between blocks). Default 10 minutes.
         public var dataTimeout: ConfigDuration
+        /// `min_data_rate`: bytes per second a client must keep up during DATA. Each read moves the DATA
+        /// deadline on by its size divided by this rate, never past `data_timeout` from now, so a client that
+        /// dribbles a byte every few seconds is closed within `data_timeout` (Postfix's
+        /// `smtpd_min_data_rate` with `smtpd_per_request_deadline`). Default 500.
+        public var minDataRate: Int
         /// `max_connections`: connections at once, over all listeners.
         public var maxConnections: Int
         /// `max_connections_per_ip`: connections at once from one client IP address.
@@ -186,6 +191,7 @@ public struct ApusConfig: Sendable, Equatable {
             maxErrors: Int = 10,
             commandTimeout: ConfigDuration = .minutes(5),
             dataTimeout: ConfigDuration = .minutes(10),
+            minDataRate: Int = 500,
             maxConnections: Int = 1000,
             maxConnectionsPerIP: Int = 20,
             maxAuthFailures: Int = 5,
@@ -197,6 +203,7 @@ public struct ApusConfig: Sendable, Equatable {
             self.maxErrors = maxErrors
             self.commandTimeout = commandTimeout
             self.dataTimeout = dataTimeout
+            self.minDataRate = minDataRate
             self.maxConnections = maxConnections
             self.maxConnectionsPerIP = maxConnectionsPerIP
             self.maxAuthFailures = maxAuthFailures

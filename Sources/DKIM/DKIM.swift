@@ -25,8 +25,11 @@ public enum DKIMLimits {
     public static let maxSignaturesEvaluated = 5
     /// RFC 8301 §3.2: verifiers MUST NOT consider signatures with RSA keys under 1024 bits valid.
     public static let minimumVerifyRSABits = 1024
-    /// RFC 8301 §3.2: signers MUST use RSA keys of at least 1024 bits; we require 2048.
-    public static let minimumSigningRSABits = 2048
+    /// RFC 8301 §3.2: signers MUST use RSA keys of at least 1024 bits. Keys migrated from OpenDKIM are often
+    /// 1024-bit and already published, so they sign; the server logs a warning and `apus check` advises rotation.
+    public static let minimumSigningRSABits = 1024
+    /// RFC 8301 §3.2: signers SHOULD use at least 2048 bits; smaller keys are flagged as weak.
+    public static let recommendedSigningRSABits = 2048
     /// Longest DKIM-Signature or key record we parse (bytes); real ones are < 2 KB.
     public static let maxTagListBytes = 16 * 1024
     /// RFC 6376 §3.5: t= and x= are at most 12 digits; l= we cap at 18 digits to stay inside Int64.

@@ -3,8 +3,9 @@ import CryptoExtras
 import Foundation
 
 // A private key with the domain and selector it signs for. Files are PKCS#8 PEM (DESIGN.md §3:
-// `domains/<d>/dkim/<selector>.pem`); PKCS#1 "RSA PRIVATE KEY" PEM is read too. RSA keys under 2048 bits
-// are refused (RFC 8301 permits 1024; we do not sign with them).
+// `domains/<d>/dkim/<selector>.pem`); PKCS#1 "RSA PRIVATE KEY" PEM is read too. RSA keys under 1024 bits
+// are refused (RFC 8301 §3.2); 1024-bit keys sign but are `isWeak` (the server warns, `apus check` advises
+// rotation); new keys are 2048 bits or more.
 
 /// The algorithms `apus dkim keygen` offers.
 public enum DKIMKeyAlgorithm: String, Sendable, Hashable, CaseIterable {
@@ -84,6 +85,15 @@ public struct DKIMSigningKey: Sendable {
             return try DKIMSigningKey(backing: .rsa(try _RSA.Signing.PrivateKey(keySize: .bits3072)), domain: domain, selector: selector)
         }
     }
+
+    /// The RSA modulus size in bits; nil for Ed25519.
+    public var rsaBits: Int? {
+        if case .rsa(let k) = backing { return k.keySizeInBits }
+        return nil
+    }
+
+    /// An RSA key under `DKIMLimits.recommendedSigningRSABits` (RFC 8301 §3.2 SHOULD): signs, but should be rotated.
+    public var isWeak: Bool { (rsaBits ?? Int.max) < DKIMLimits.recommendedSigningRSABits }
 
     public var algorithm: DKIMAlgorithm {
         switch backing {

@@ -37,6 +37,8 @@ extension DNSMessage {
                 case .opt(let opt):
                     guard section == .additional, edns == nil else { throw .invalidOPT(offset: start) }
                     edns = opt
+                case .skipped:
+                    break
                 }
             }
         }
@@ -110,7 +112,9 @@ struct DNSWireReader {
         }
     }
 
-    enum Entry { case record(DNSResourceRecord), opt(EDNS) }
+    /// `skipped`: a record that is framed correctly but carries nothing usable (a TXT without strings); it is
+    /// left out and the rest of the answer kept, rather than failing the whole lookup.
+    enum Entry { case record(DNSResourceRecord), opt(EDNS), skipped }
 
     /// Reads one resource record (RFC 1035 §4.1.3).
     mutating func record() throws(DNSDecodeError) -> Entry {
@@ -139,6 +143,11 @@ struct DNSWireReader {
                 offset += length
             }
             return .opt(edns)
+        }
+        if type == .txt && rdlength == 0 {
+            // RFC 1035 §3.3.14 wants one or more strings; zone files and servers still produce TXT records
+            // with none (RFC 7208 test suite `null-text`). Such a record says nothing: skip it, keep the rest.
+            return .skipped
         }
         let data = try rdata(type: type, end: rdataEnd)
         guard offset == rdataEnd else { throw .invalidRData(type: type, offset: rdataStart) }

@@ -130,12 +130,15 @@ public actor DNSResolver: DNSResolving {
             for server in servers {
                 let address: SocketAddress
                 do { address = try server.socketAddress() } catch { continue }
-                let query = DNSMessage.query(id: .random(in: .min ... .max), name: name, type: type)
+                var query = DNSMessage.query(id: .random(in: .min ... .max), name: name, type: type)
                 logger.trace("-> \(name) \(type)", metadata: ["server": "\(server)", "id": "\(query.header.id)"])
-                var result = await transport.udp(query, to: address, timeout: wait)
-                if case .reply(let reply) = result, reply.header.truncated {
-                    logger.trace("truncated, retrying over TCP", metadata: ["server": "\(server)"])
-                    result = await transport.tcp(query, to: address, timeout: wait)
+                var result = await ask(query, address, server, wait)
+                if case .reply(let reply) = result, reply.responseCode == .formatError {
+                    // An old server or middlebox that does not know EDNS0 answers FORMERR (RFC 6891 §7): ask
+                    // again without the OPT record.
+                    logger.debug("FORMERR with EDNS0, retrying without", metadata: ["server": "\(server)"])
+                    query = DNSMessage.query(id: .random(in: .min ... .max), name: name, type: type, edns: false)
+                    result = await ask(query, address, server, wait)
                 }
                 switch result {
                 case .reply(let reply):
@@ -157,5 +160,15 @@ public actor DNSResolver: DNSResolving {
             }
         }
         return (failure, false)
+    }
+
+    /// One query over UDP, and again over TCP when the reply has TC=1 (RFC 7766 §5).
+    func ask(_ query: DNSMessage, _ address: SocketAddress, _ server: DNSServerAddress, _ wait: TimeAmount) async -> DNSExchangeResult {
+        let result = await transport.udp(query, to: address, timeout: wait)
+        if case .reply(let reply) = result, reply.header.truncated {
+            logger.trace("truncated, retrying over TCP", metadata: ["server": "\(server)"])
+            return await transport.tcp(query, to: address, timeout: wait)
+        }
+        return result
     }
 }

@@ -58,3 +58,40 @@ public enum MaildirWriter {
         return hash
     }
 }
+
+extension MaildirWriter {
+    /// Removes what interrupted deliveries left in the `tmp/` of every Maildir under `mailRoot`
+    /// (`<domain>/<user>/tmp/`): `DurableFile`'s `.tmp-*` files, and complete copies that a crash caught
+    /// between `tmp/` and `new/` (their queue entry is still there, so they are delivered again). Files of
+    /// other programs sharing the Maildir (an IMAP server saving a draft) do not match our names and stay.
+    public static func removeLeftovers(mailRoot: String) -> DurableFile.Leftovers {
+        var removed = DurableFile.Leftovers()
+        let fm = FileManager.default
+        for domain in (try? fm.contentsOfDirectory(atPath: mailRoot)) ?? [] {
+            for user in (try? fm.contentsOfDirectory(atPath: "\(mailRoot)/\(domain)")) ?? [] {
+                removed += DurableFile.removeLeftovers(in: "\(mailRoot)/\(domain)/\(user)/tmp", isLeftover: isOurTemporaryName)
+            }
+        }
+        return removed
+    }
+
+    /// `.tmp-*`, or a name `deliver` makes: `<secs>.Q<queue id>R<hex>.<host>,S=<n>` or
+    /// `<secs>.M<micros>P<pid>R<n>.<host>,S=<n>`.
+    static func isOurTemporaryName(_ name: String) -> Bool {
+        if name.hasPrefix(DurableFile.temporaryPrefix) { return true }
+        let parts = name.split(separator: ".", maxSplits: 2)
+        guard parts.count == 3, parts[0].allSatisfy(\.isASCIIDigit), name.contains(",S=") else { return false }
+        let unique = parts[1]
+        if unique.hasPrefix("Q") { return unique.contains("R") }
+        if unique.hasPrefix("M"), let p = unique.firstIndex(of: "P"), let r = unique.lastIndex(of: "R"), p < r {
+            return unique[unique.index(after: unique.startIndex)..<p].allSatisfy(\.isASCIIDigit)
+                && unique[unique.index(after: p)..<r].allSatisfy(\.isASCIIDigit)
+                && unique[unique.index(after: r)...].allSatisfy(\.isASCIIDigit)
+        }
+        return false
+    }
+}
+
+private extension Character {
+    var isASCIIDigit: Bool { isASCII && isNumber }
+}

@@ -50,7 +50,7 @@ struct InboundAuthenticator: Sendable {
                                     "Message rejected by the DMARC policy of \(dmarc.policyDomain): not authenticated as \(from)")
                 parts.append(dmarc.authenticationResult())
             } else {
-                parts.append(dmarc.authenticationResult(disposition: dmarc.status == .fail && dmarc.disposition == .reject ? .none : nil))
+                parts.append(dmarc.authenticationResult(disposition: dmarc.status == .fail && dmarc.disposition == .reject ? DMARCPolicy.none : nil))
             }
             logger.info("DKIM \(dkimResults.map { "\($0.status.rawValue) d=\($0.domain)" }.joined(separator: ", ")) DMARC \(dmarc.status) for \(from)")
         } else {

@@ -48,13 +48,20 @@ public final class MailServer: Service, Sendable {
     let events: EventWiring
     /// `[listen] api`: the HTTP send API.
     let api: HTTPListeners
+    /// Called once every listener is bound, before any connection is served (`apus dev` prints its banner).
+    let onListening: (@Sendable () -> Void)?
+    /// Per `[listen]` key, what to change when it cannot be bound (default: the key in apus.toml).
+    let bindFixes: [String: String]
 
     /// Loads users and certificates; any error names its file.
     /// `resolver` replaces the DNS resolver built from `[dns]` (tests pass a fake).
     public init(config: ApusConfig, configDirectory: String, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
                 resolver injectedResolver: (any DNSResolving)? = nil, configPollInterval: Duration = .seconds(2),
+                bindFixes: [String: String] = [:], onListening: (@Sendable () -> Void)? = nil,
                 logger: Logger) throws {
         self.configPollInterval = configPollInterval
+        self.bindFixes = bindFixes
+        self.onListening = onListening
         self.config = config
         self.configDirectory = configDirectory
         let aliasSettings = AliasSettings(dropCharacters: config.aliases.dropCharacters,
@@ -130,6 +137,10 @@ public final class MailServer: Service, Sendable {
 
     /// Waits until every event recorded so far is in the store.
     public func flushEvents() async { await events.recorder.flush() }
+    /// What to change when `[listen] key` cannot be bound; `apus dev` names its flags instead.
+    func bindFix(_ key: String) -> String {
+        bindFixes[key] ?? "change \"\(key)\" in [listen] of \(configDirectory)/apus.toml"
+    }
 
     /// The listening addresses, e.g. for tests that bind port 0. Waits until bound.
     public func boundAddresses() async -> [(ListenerKind, SocketAddress)] { await bound.wait() }
@@ -155,6 +166,7 @@ public final class MailServer: Service, Sendable {
     }
 
     public func run() async throws {
+        await removeLeftovers()
         if tls.context == nil {
             logger.warning("no certificate in \(configDirectory)/certs: STARTTLS and port 465 are off, and AUTH is impossible")
         }
@@ -164,13 +176,21 @@ public final class MailServer: Service, Sendable {
             for (kind, list) in [(ListenerKind.mx, config.listen.mx), (.submission, config.listen.submission),
                                  (.submissions, config.listen.submissions)] {
                 for address in list {
-                    let channel = try await bind(kind, host: address.host, port: address.port)
+                    let channel: any Channel
+                    do { channel = try await bind(kind, host: address.host, port: address.port) } catch {
+                        throw ListenerBindError(listener: kind.rawValue, address: address, underlying: error,
+                                                fix: bindFix(kind.rawValue))
+                    }
                     channels.append(channel)
                     if let local = channel.localAddress { addresses.append((kind, local)) }
                     logger.info("listening: \(kind.rawValue) on \(channel.localAddress.map(Self.describe) ?? "\(address)")")
                 }
             }
-            try await admin.bind()
+            do { try await admin.bind() } catch let error as AdminServerError {
+                throw ListenerBindError(listener: "admin", address: error.address, underlying: error.underlying,
+                                        fix: bindFix("admin"))
+            }
+            onListening?()
         } catch {
             for channel in channels { try? await channel.close() }
             throw error
@@ -228,22 +248,37 @@ public final class MailServer: Service, Sendable {
         logger.info("stopped")
     }
 
+    /// Temp files of writes a crash interrupted (queue and Maildir `tmp/`), removed before anything is
+    /// written again, with one log line per directory that had some.
+    func removeLeftovers() async {
+        let queue = spool.directory, mail = "\(config.dataDir)/mail"
+        let found = try? await NIOThreadPool.singleton.runIfActive {
+            (DurableFile.removeLeftovers(in: queue), MaildirWriter.removeLeftovers(mailRoot: mail))
+        }
+        guard let (inQueue, inMaildirs) = found else { return }
+        for (removed, place) in [(inQueue, "\(queue)/"), (inMaildirs, "the tmp/ of Maildirs under \(mail)/")] where removed.files > 0 {
+            logger.notice("removed \(removed.files) temporary file(s), \(removed.bytes) bytes, left in \(place) by an interrupted write (a crash or kill)")
+        }
+    }
+
     static func describe(_ address: SocketAddress) -> String {
         let ip = address.ipAddress ?? "?"
         return ip.contains(":") ? "[\(ip)]:\(address.port ?? 0)" : "\(ip):\(address.port ?? 0)"
     }
 
     func bind(_ kind: ListenerKind, host: String, port: Int) async throws -> any Channel {
-        var settings = SMTPServerSettings(
+        var draft = SMTPServerSettings(
             session: SessionConfiguration(hostname: config.hostname, listener: kind, tlsAvailable: true,
                                           maxMessageBytes: config.limits.maxMessageBytes,
                                           maxRecipients: config.limits.maxRecipients,
                                           maxErrors: config.limits.maxErrors),
             maxCommandLineBytes: config.limits.maxCommandLineBytes,
             commandTimeout: .seconds(Int64(config.limits.commandTimeout.seconds)),
-            dataTimeout: .seconds(Int64(config.limits.dataTimeout.seconds)))
+            dataTimeout: .seconds(Int64(config.limits.dataTimeout.seconds)),
+            minDataRate: config.limits.minDataRate)
         let checking = kind == .mx && config.checks.enabled
-        settings.session.checkSenders = checking
+        draft.session.checkSenders = checking
+        let settings = draft   // a constant for the @Sendable initializer below
         let senderChecker = checking ? SenderChecker(resolver: resolver, hostname: config.hostname,
                                                      rejectFail: config.checks.rejectSPFFail, logger: logger) : nil
         let inbound = checking ? InboundAuthenticator(resolver: resolver, hostname: config.hostname,

@@ -29,6 +29,11 @@ final class OutboundSigner: Sendable {
             for problem in problems {
                 logger.error("DKIM key skipped, \(domain) is signed with its other keys (\(usable.count)): \(problem)")
             }
+            for key in usable where key.isWeak {
+                let file = DKIMKeyStore.path(configDirectory: configDirectory, domain: domain, selector: key.selector)
+                let advice = "rotate to a new key: apus dkim keygen \(domain) --selector NEW, publish it, then remove this one"
+                logger.warning("DKIM key \(file) is RSA-\(key.rsaBits ?? 0): signing with it (RFC 8301 allows 1024 bits), but it is weak; \(advice)")
+            }
             loaded = usable
         } catch {
             logger.error("DKIM keys of \(domain) not usable, mail is sent unsigned: \(error)")

@@ -71,7 +71,7 @@ final class ServerDelegate: SMTPServerDelegate {
         if let address = result.address { return .success(user: address) }
         authLimiter.recordFailure(connection.remoteAddress)
         metrics.authFailed(connection.listener)
-        return .failure
+        return .refused(reason: dir.authFailureReason(username: username))
     }
 
     func checkSender(_ sender: ReversePath, heloName: String, connection: ConnectionInfo) async -> SenderVerdict {

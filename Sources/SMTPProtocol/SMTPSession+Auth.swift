@@ -14,6 +14,7 @@ extension SMTPSession {
         }
         guard authenticatedUser == nil else { return fail(.c503BadSequence("Already authenticated")) }
         guard transaction == nil else { return fail(.c503BadSequence("AUTH is not allowed inside a mail transaction")) }
+        authMechanism = mechanism
         switch mechanism {
         case "PLAIN":
             guard let initialResponse else {
@@ -82,7 +83,7 @@ extension SMTPSession {
         case .success(let user):
             setAuthenticated(user)
             return [.reply(.c235AuthSucceeded)]
-        case .failure:
+        case .failure, .refused:
             return fail(.c535AuthFailed)
         case .blocked:
             return fail(.c454AuthBlocked)

@@ -33,6 +33,8 @@ public struct SMTPSession: Sendable {
     public internal(set) var esmtp = false
     public internal(set) var tlsActive: Bool
     public internal(set) var authenticatedUser: String?
+    /// The mechanism of the last AUTH command (`PLAIN`, `LOGIN`, or what the client asked for), for logs.
+    public internal(set) var authMechanism: String?
     var transaction: Transaction?
     /// A MAIL command whose sender check is running.
     var pendingMail: Transaction?
@@ -45,6 +47,16 @@ public struct SMTPSession: Sendable {
     }
 
     public var isClosed: Bool { phase == .closed }
+
+    /// The transaction so far for a log line: `from=<a@b.example> to=<c@d.example>,<e@d.example>`, or "".
+    public var envelopeForLog: String {
+        guard let transaction = transaction ?? pendingMail else { return "" }
+        var text = "from=\(transaction.mailFrom)"
+        if !transaction.recipients.isEmpty {
+            text += " to=" + transaction.recipients.map(\.description).joined(separator: ",")
+        }
+        return text
+    }
     /// True while the next line is part of an AUTH exchange (the shell must not log it).
     public var expectsSecret: Bool {
         switch phase {

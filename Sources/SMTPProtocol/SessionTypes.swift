@@ -91,6 +91,9 @@ public struct SenderVerdict: Sendable, Equatable {
 public enum AuthOutcome: Sendable, Equatable {
     case success(user: String)
     case failure
+    /// A failure with the reason for the server's log only (`no such user`, `wrong password`); the client
+    /// gets the same `535` as for `failure`.
+    case refused(reason: String)
     /// Too many failures from this client address recently.
     case blocked
     case temporaryFailure

@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import NIOTLS
+import SMTPProtocol
 
 /// The client side of SMTP (RFC 5321), used by the remote courier and `apus send`.
 ///
@@ -292,13 +293,9 @@ public final class SMTPClientConnection: Sendable {
 final class SMTPReplyHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
-    /// RFC 5321 §4.5.3.1.5: a reply line is at most 512 octets; be lenient, but bounded.
-    static let maxLineBytes = 4096
-    /// Lines of one multi-line reply (an EHLO reply has a dozen).
-    static let maxLines = 200
-
     private var buffer = ByteBuffer()
-    private var partial: [String] = []
+    /// Framing and limits: the pure `SMTPReplyParser` (SMTPProtocol, fuzzed by FuzzSMTPReply).
+    private var parser = SMTPReplyParser()
     private var ready: [SMTPClientReply] = []
     private var waiters: [(promise: EventLoopPromise<SMTPClientReply>, timer: Scheduled<Void>?)] = []
     private var failure: (any Error)?
@@ -347,45 +344,24 @@ final class SMTPReplyHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var incoming = unwrapInboundIn(data)
         buffer.writeBuffer(&incoming)
-        while let newline = buffer.readableBytesView.firstIndex(of: 10) {
-            let length = newline - buffer.readerIndex
-            var line = buffer.readString(length: length) ?? ""
-            buffer.moveReaderIndex(forwardBy: 1)
-            if line.hasSuffix("\r") { line.removeLast() }
-            guard handleLine(line) else { return }
-        }
-        if buffer.readableBytes > Self.maxLineBytes {
-            fail(SMTPClientError.protocolViolation("reply line longer than \(Self.maxLineBytes) bytes"))
+        do {
+            while let parsed = try parser.next(&buffer) { deliver(SMTPClientReply(code: parsed.code, lines: parsed.lines)) }
+        } catch {
+            fail(SMTPClientError.protocolViolation("\(error)"))
+            return
         }
         buffer.discardReadBytes()
     }
 
-    /// RFC 5321 §4.2: `code SP text` ends a reply, `code - text` continues it.
-    private func handleLine(_ line: String) -> Bool {
-        let utf8 = Array(line.utf8)
-        guard utf8.count >= 3, utf8[0..<3].allSatisfy({ (48...57).contains($0) }), (2...5).contains(utf8[0] - 48),
-              utf8.count == 3 || utf8[3] == UInt8(ascii: " ") || utf8[3] == UInt8(ascii: "-") else {
-            fail(SMTPClientError.protocolViolation("not an SMTP reply: \(line.prefix(80))"))
-            return false
+    /// Hands a complete reply to the first waiter, or keeps it for the next one.
+    private func deliver(_ reply: SMTPClientReply) {
+        if waiters.isEmpty {
+            ready.append(reply)
+        } else {
+            let waiter = waiters.removeFirst()
+            waiter.timer?.cancel()
+            waiter.promise.succeed(reply)
         }
-        let code = Int(String(decoding: utf8[0..<3], as: UTF8.self))!
-        partial.append(utf8.count > 4 ? String(decoding: utf8[4...], as: UTF8.self) : "")
-        guard partial.count <= Self.maxLines else {
-            fail(SMTPClientError.protocolViolation("reply of more than \(Self.maxLines) lines"))
-            return false
-        }
-        if utf8.count == 3 || utf8[3] == UInt8(ascii: " ") {
-            let reply = SMTPClientReply(code: code, lines: partial)
-            partial = []
-            if waiters.isEmpty {
-                ready.append(reply)
-            } else {
-                let waiter = waiters.removeFirst()
-                waiter.timer?.cancel()
-                waiter.promise.succeed(reply)
-            }
-        }
-        return true
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

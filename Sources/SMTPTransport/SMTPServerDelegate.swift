@@ -43,16 +43,20 @@ public struct SMTPServerSettings: Sendable {
     public var maxCommandLineBytes: Int
     public var commandTimeout: TimeAmount
     public var dataTimeout: TimeAmount
+    /// Bytes per second a client must keep up during DATA: each read moves the DATA deadline on by its
+    /// size divided by this rate, capped at `dataTimeout` from now.
+    public var minDataRate: Int
     /// Delay before answering a failed AUTH, to slow down guessing.
     public var authFailureDelay: TimeAmount
 
     public init(session: SessionConfiguration, maxCommandLineBytes: Int = 4096,
                 commandTimeout: TimeAmount = .minutes(5), dataTimeout: TimeAmount = .minutes(10),
-                authFailureDelay: TimeAmount = .seconds(1)) {
+                minDataRate: Int = 500, authFailureDelay: TimeAmount = .seconds(1)) {
         self.session = session
         self.maxCommandLineBytes = maxCommandLineBytes
         self.commandTimeout = commandTimeout
         self.dataTimeout = dataTimeout
+        self.minDataRate = max(1, minDataRate)
         self.authFailureDelay = authFailureDelay
     }
 }

@@ -17,22 +17,28 @@ import SMTPProtocol
 /// STARTTLS, every plaintext byte the client pipelined after the command is discarded before the
 /// TLS handler is inserted (RFC 3207 §6, CVE-2011-0411). While an asynchronous step is running
 /// (checking a password, writing the queue) reading stops, so pipelined commands wait their turn.
+///
+/// Timeouts are deadlines, not idle timers (Postfix's `smtpd_per_request_deadline`): a command line must be
+/// complete within `commandTimeout` of the previous one, however its bytes trickle in, and during DATA each
+/// read only earns `bytes / minDataRate` seconds, never more than `dataTimeout` from now. A client sending
+/// one byte every few seconds cannot hold a connection open.
 public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     public typealias InboundIn = ByteBuffer
     public typealias OutboundOut = ByteBuffer
 
-    private var session: SMTPSession
+    var session: SMTPSession
     private var framer: LineFramer
     private var dataDecoder: DataDecoder?
     private var buffer: ByteBuffer
     private var waiting = false
     private var closing = false
     private var tlsContext: NIOSSLContext?
-    private var info: ConnectionInfo
+    var info: ConnectionInfo
     private let settings: SMTPServerSettings
     private let delegate: any SMTPServerDelegate
-    private var logger: Logger
+    var logger: Logger
     private var timeout: Scheduled<Void>?
+    private var deadline = NIODeadline.distantFuture
     private var greeted = false
     private var shuttingDown = false
 
@@ -94,8 +100,8 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var incoming = unwrapInboundIn(data)
         guard !closing else { return }
+        if dataDecoder != nil { extendDataDeadline(context: context, bytes: incoming.readableBytes) }
         buffer.writeBuffer(&incoming)
-        resetTimeout(context: context, dataDecoder == nil ? settings.commandTimeout : settings.dataTimeout)
         processBuffer(context: context)
     }
 
@@ -121,14 +127,22 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
                 dataDecoder = nil
                 logger.debug("-> [message: \(outcome.size) bytes\(outcome.violation.map { ", \($0)" } ?? "")\(outcome.oversized ? ", oversized" : "")]")
                 resetTimeout(context: context, settings.commandTimeout)
-                perform(session.dataReceived(outcome), context: context)
+                let envelope = session.envelopeForLog
+                let actions = session.dataReceived(outcome)
+                logRefusal(actions, verb: "DATA", envelope: envelope)
+                perform(actions, context: context)
                 continue
             }
             guard let event = framer.next(&buffer) else { break }
+            resetTimeout(context: context, settings.commandTimeout)   // the next line's deadline
             switch event {
             case .line(let line):
                 logger.debug("-> \(session.loggable(line))")
-                perform(session.receive(line: line), context: context)
+                let verb = session.expectsSecret ? "AUTH" : Self.verb(line)
+                let envelope = session.envelopeForLog
+                let actions = session.receive(line: line)
+                logRefusal(actions, verb: verb, envelope: Self.envelope(envelope, verb: verb, line: line))
+                perform(actions, context: context)
             case .tooLong:
                 logger.debug("-> [line longer than \(settings.maxCommandLineBytes) bytes]")
                 perform(session.lineTooLong(), context: context)
@@ -155,11 +169,12 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
                 promise.completeWithTask { await delegate.authenticate(username: username, password: password, connection: info) }
                 let delay = settings.authFailureDelay
                 promise.futureResult.hop(to: context.eventLoop).assumeIsolated().whenSuccess { outcome in
+                    let mechanism = self.session.authMechanism ?? "?"
                     if case .success(let user) = outcome {
-                        self.logger.info("AUTH ok user=\(user) from \(self.info.remoteAddress)")
+                        self.logger.info("AUTH \(mechanism) ok user=\(user) from \(self.info.remoteAddress)")
                         self.resume(self.session.authChecked(outcome), context: context)
                     } else {
-                        self.logger.notice("AUTH failed user=\(username) from \(self.info.remoteAddress): \(outcome)")
+                        self.logger.notice("AUTH \(mechanism) failed user=\(username) from \(self.info.remoteAddress): \(Self.reason(outcome))")
                         context.eventLoop.assumeIsolated().scheduleTask(in: delay) {
                             self.resume(self.session.authChecked(outcome), context: context)
                         }
@@ -168,12 +183,16 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
             case .enqueue(let envelope, let message):
                 pause(context: context)
                 let delegate = self.delegate, info = self.info
+                let logged = session.envelopeForLog
                 let promise = context.eventLoop.makePromise(of: Result<String, SMTPReply>.self)
                 promise.completeWithTask { await delegate.accept(envelope: envelope, message: message, connection: info) }
                 promise.futureResult.hop(to: context.eventLoop).assumeIsolated().whenSuccess { result in
                     switch result {
                     case .success(let id): self.resume(self.session.enqueued(id: id), context: context)
-                    case .failure(let reply): self.resume(self.session.enqueueFailed(reply), context: context)
+                    case .failure(let reply):
+                        let actions = self.session.enqueueFailed(reply)
+                        self.logRefusal(actions, verb: "DATA", envelope: logged)
+                        self.resume(actions, context: context)
                     }
                 }
             case .checkSender(let sender, let heloName):
@@ -182,10 +201,9 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
                 let promise = context.eventLoop.makePromise(of: SenderVerdict.self)
                 promise.completeWithTask { await delegate.checkSender(sender, heloName: heloName, connection: info) }
                 promise.futureResult.hop(to: context.eventLoop).assumeIsolated().whenSuccess { verdict in
-                    if let refusal = verdict.refusal {
-                        self.logger.notice("sender \(sender) from \(self.info.remoteAddress) refused: \(refusal)")
-                    }
-                    self.resume(self.session.senderChecked(verdict), context: context)
+                    let actions = self.session.senderChecked(verdict)
+                    self.logRefusal(actions, verb: "MAIL", envelope: "from=\(sender)")
+                    self.resume(actions, context: context)
                 }
             case .close:
                 closing = true
@@ -256,10 +274,22 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
     }
 
     private func resetTimeout(context: ChannelHandlerContext, _ amount: TimeAmount) {
+        schedule(deadline: .now() + amount, context: context)
+    }
+
+    /// DATA earns time by the bytes it brings (`minDataRate`), never more than `dataTimeout` from now.
+    private func extendDataDeadline(context: ChannelHandlerContext, bytes: Int) {
+        let credit = TimeAmount.nanoseconds(Int64(bytes) * 1_000_000_000 / Int64(settings.minDataRate))
+        schedule(deadline: min(deadline + credit, .now() + settings.dataTimeout), context: context)
+    }
+
+    private func schedule(deadline: NIODeadline, context: ChannelHandlerContext) {
+        self.deadline = deadline
         timeout?.cancel()
-        timeout = context.eventLoop.assumeIsolated().scheduleTask(in: amount) {
+        timeout = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
             guard !self.closing else { return }
-            self.logger.notice("timeout, closing connection from \(self.info.remoteAddress)")
+            let phase = self.dataDecoder == nil ? "command line not complete in time" : "message data too slow"
+            self.logger.notice("timeout (\(phase)), closing connection from \(self.info.remoteAddress)")
             self.perform(self.session.timedOut(), context: context)
         }
     }

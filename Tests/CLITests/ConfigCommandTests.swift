@@ -39,6 +39,22 @@ import Testing
         #expect(missing.err.hasPrefix("\(empty)/apus.toml: no such file"), "\(missing.err)")
     }
 
+    /// `--config …/apus.toml` (the file, not its directory) is taken to mean its directory; another file is
+    /// refused with what to give instead, not "…/x.toml/apus.toml: NSCocoaErrorDomain error 256".
+    @Test func configGivenAsTheFileItself() async throws {
+        let (dir, _) = try await Self.check(ApusConfig(hostname: "mx.example.test").render())
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let file = try await ApusProcess.run(["config", "check", "--config", "\(dir)/apus.toml"])
+        #expect(file.status == 0, "\(file.err)")
+        #expect(file.out == "\(dir)/apus.toml: ok\n")
+
+        try "x".write(toFile: "\(dir)/other.toml", atomically: true, encoding: .utf8)
+        let other = try await ApusProcess.run(["config", "check", "--config", "\(dir)/other.toml"])
+        #expect(other.status != 0)
+        #expect(other.err.contains("--config expects the configuration directory (the one holding apus.toml), but \(dir)/other.toml is a file; try --config \(dir)"), "\(other.err)")
+        #expect(!other.err.contains("NSCocoaErrorDomain"))
+    }
+
     @Test func referencePrintsTheMarkdown() async throws {
         let result = try await ApusProcess.run(["config", "reference"])
         #expect(result.status == 0, "\(result.err)")

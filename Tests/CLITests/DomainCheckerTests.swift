@@ -132,6 +132,22 @@ import Testing
         if row.status == .problem { #expect(hit?.fix?.isEmpty == false, "a problem without a fix: \(row)") }
     }
 
+    /// A published 1024-bit RSA key (migrated from OpenDKIM) is a warning with the rotation steps, not a pass.
+    @Test func weakRSAKeyIsAdvisedForRotation() async throws {
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("DKIMTests/Fixtures/apus/rsa1024.pem")
+        let weak = try DKIMSigningKey(pem: String(contentsOf: fixture, encoding: .utf8), domain: "example.com", selector: "old")
+        var dns = Self.goodDNS()
+        dns.addTXT("old._domainkey.example.com", weak.txtRecord)
+        let checker = DomainChecker(domain: "example.com", hostname: "mx.example.com", dns: dns, dkimKeys: [Self.key, weak],
+                                    dkimDirectory: "/etc/apus/domains/example.com/dkim", declaredAddresses: [Self.ip])
+        let (findings, _) = await checker.checkRecords()
+        let hit = findings.first { $0.check == "dkim" && $0.status == .warning }
+        #expect(hit?.message == "old._domainkey.example.com matches /etc/apus/domains/example.com/dkim/old.pem, but it is a weak RSA-1024 key (RFC 8301: at least 2048 bits)",
+                "\(findings)")
+        #expect(hit?.fix?.contains("apus dkim keygen example.com --selector NEW") == true)
+    }
+
     @Test func addressBehindNATIsAWarningAndStillChecked() async {
         var checker = Self.checker(Self.goodDNS(), declared: [])
         checker.isLocal = { _ in false }

@@ -69,7 +69,7 @@ import Testing
         #expect(auth.status == 0, "\(auth.out)\(auth.err)")
 
         let before = try expected.map { try Data(contentsOf: URL(fileURLWithPath: $0.0)) }
-        let second = try await Self.initialize(root, ["--user", "alice", "--password", "other", "--hostname", "mail.example.com"])
+        let second = try await Self.initialize(root, ["--user", "alice", "--password", "other-password", "--hostname", "mail.example.com"])
         #expect(second.status == 0, "\(second.err)")
         let after = try expected.map { try Data(contentsOf: URL(fileURLWithPath: $0.0)) }
         #expect(before == after, "a second run changed a file")
@@ -98,6 +98,38 @@ import Testing
         #expect(wrong.status != 0)
         #expect(wrong.err.contains("--password needs --user"))
         #expect(!FileManager.default.fileExists(atPath: "\(root)/c2"))
+    }
+
+    /// A bad password (too short, or empty from a pipe) stops init before it writes anything: no config,
+    /// no keys, no certificate left behind for a second attempt to trip over.
+    @Test func badPasswordIsRefusedBeforeAnyFileIsWritten() async throws {
+        let root = try ApusProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let short = try await Self.initialize(root, ["--user", "alice", "--password", "abc"])
+        #expect(short.status != 0)
+        #expect(short.err.contains("password too short (3 characters); use at least 8"), "\(short.err)")
+        #expect(!FileManager.default.fileExists(atPath: "\(root)/config"))
+
+        let piped = try await Self.initialize(root, ["--user", "alice"], input: "short\n")
+        #expect(piped.status != 0)
+        #expect(piped.err.contains("password too short (5 characters)"), "\(piped.err)")
+        #expect(!FileManager.default.fileExists(atPath: "\(root)/config"), "init wrote files before checking the password")
+
+        let empty = try await Self.initialize(root, ["--user", "alice"])
+        #expect(empty.status != 0)
+        #expect(!FileManager.default.fileExists(atPath: "\(root)/config"))
+    }
+
+    /// `apus user add` refuses a password shorter than 8 characters and says so.
+    @Test func userAddRequiresAMinimumPasswordLength() async throws {
+        let root = try ApusProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        #expect(try await Self.initialize(root).status == 0)
+        let add = try await ApusProcess.run(["user", "add", "bob@example.com", "--password", "x", "--config", "\(root)/config"] + Self.fast)
+        #expect(add.status != 0)
+        #expect(add.err.contains("password too short (1 characters); use at least 8"), "\(add.err)")
+        let ok = try await ApusProcess.run(["user", "add", "bob@example.com", "--password", "long enough", "--config", "\(root)/config"] + Self.fast)
+        #expect(ok.status == 0, "\(ok.err)")
     }
 
     /// A second domain in the same configuration: apus.toml, certificate and SRS secret are kept.

@@ -64,11 +64,17 @@ struct DKIMDkimpyInteropTests {
     }
 
     static func temp(_ name: String, _ bytes: [UInt8]) throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("apus-dkim-\(getpid())")
+        // One directory per file, removed by `removeTemp` (no apus-dkim-* left in /tmp).
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("apus-dkim-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let path = dir.appendingPathComponent(name).path
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         return path
+    }
+
+    /// Removes what `temp` made for `path`.
+    static func removeTemp(_ path: String) {
+        try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent)
     }
 
     static let dnsRecords: [String: String] = [
@@ -79,6 +85,7 @@ struct DKIMDkimpyInteropTests {
     static func dkimpyVerify(_ message: [UInt8], tag: String) throws -> [Bool] {
         let msg = try temp("msg-\(tag).eml", message)
         let dns = try temp("dns-\(tag).json", [UInt8](try JSONSerialization.data(withJSONObject: dnsRecords)))
+        defer { removeTemp(msg); removeTemp(dns) }
         let (status, out, err) = try run(verifyScript, [msg, dns])
         #expect(status == 0, "\(err)")
         if !err.isEmpty { print("dkimpy (\(tag)): \(err)") }
@@ -105,6 +112,7 @@ struct DKIMDkimpyInteropTests {
         try Self.requireDkimpy()
         let keyFile = algorithm.1 == "rsa" ? "dkimpy-data/2048_testkey_PKCS8.key" : "apus/ed25519.pem"
         let msg = try Self.temp("unsigned.eml", sampleMessage)
+        defer { Self.removeTemp(msg) }
         let (status, signed, err) = try Self.run(Self.signScript, [msg, algorithm.0, Fixtures.root.appendingPathComponent(keyFile).path,
                                                                    "example.com", algorithm.1, canon])
         #expect(status == 0, "\(err)")

@@ -125,7 +125,6 @@ struct DNSMessageTests {
              .invalidRData(type: .cname, offset: 42)),
             ("CNAME shorter than RDLENGTH", h(0x1234, 0x8180, 1, 1, 0, 0) + q + [0xC0, 12] + Wire.rr(type: 5, rdata: [0, 0xFF]), .invalidRData(type: .cname, offset: 42)),
             ("TXT string past RDLENGTH", h(0x1234, 0x8180, 1, 1, 0, 0) + q + [0xC0, 12] + Wire.rr(type: 16, rdata: [5, 0x61, 0x62]), .invalidRData(type: .txt, offset: 42)),
-            ("empty TXT", h(0x1234, 0x8180, 1, 1, 0, 0) + q + [0xC0, 12] + Wire.rr(type: 16, rdata: []), .invalidRData(type: .txt, offset: 42)),
             ("SOA without numbers", h(0x1234, 0x8180, 1, 0, 1, 0) + q + [0xC0, 12] + Wire.rr(type: 6, rdata: [0, 0, 0, 0]), .invalidRData(type: .soa, offset: 42)),
             ("TLSA of 2 bytes", h(0x1234, 0x8180, 1, 1, 0, 0) + q + [0xC0, 12] + Wire.rr(type: 52, rdata: [3, 1]), .invalidRData(type: .tlsa, offset: 42)),
             ("trailing bytes", h(0x1234, 0x8180, 1, 0, 0, 0) + q + [1, 2, 3], .trailingBytes(count: 3)),
@@ -142,6 +141,16 @@ struct DNSMessageTests {
     @Test(arguments: malformed)
     func rejectsMalformed(_ label: String, _ bytes: [UInt8], _ error: DNSDecodeError) {
         #expect(throws: error, "\(label)") { try DNSMessage(decoding: bytes) }
+    }
+
+    /// A TXT record with no strings at all (RDLENGTH 0; RFC 7208 suite `null-text`) is skipped and the other
+    /// records of the answer kept: not a decode error that would make SPF a temperror.
+    @Test func txtWithoutStringsIsSkippedAndTheRestKept() throws {
+        let spf = Array("v=spf1 -all".utf8)
+        let bytes = Wire.header(0x1234, 0x8180, 1, 2, 0, 0) + Wire.question + [0xC0, 12] + Wire.rr(type: 16, rdata: [])
+            + [0xC0, 12] + Wire.rr(type: 16, rdata: [UInt8(spf.count)] + spf)
+        let message = try DNSMessage(decoding: bytes)
+        #expect(message.answers.map(\.data) == [.txt([spf])])
     }
 
     /// Every prefix of a valid message fails with a typed error and never crashes.

@@ -53,6 +53,47 @@ struct FaultInjectionTests {
         #expect(result.answer?.data == [.a(Self.good)])
     }
 
+    /// A server that does not understand EDNS0 answers FORMERR; the resolver asks again without the OPT record
+    /// (RFC 6891 §7) and gets its answer.
+    @Test func formerrWithEDNSIsRetriedWithout() async throws {
+        let old = try await FakeDNSServer.start { q, _ in
+            [.reply(q.edns == nil ? q.reply(answers: [Self.a(q, Self.good)]) : q.reply(rcode: 1))]
+        }
+        defer { old.close() }
+        #expect(await Self.resolver([old.address]).lookup("x.test", .a).answer?.data == [.a(Self.good)])
+        #expect(old.queryCount == 2)
+    }
+
+    /// FORMERR without EDNS too is a failure, not a loop.
+    @Test func formerrAlwaysIsAFailure() async throws {
+        let broken = try await FakeDNSServer.start { q, _ in [.reply(q.reply(rcode: 1))] }
+        defer { broken.close() }
+        let result = await Self.resolver([broken.address]).lookup("x.test", .a)
+        #expect(result.answer == nil)
+        #expect(broken.queryCount == 2)
+    }
+
+    /// A TXT record of 12 strings (3 KB, as long DKIM keys come) is decoded and joined; one too large for a
+    /// UDP reply (10 KB, cut by the 4 KB receive buffer) is a malformed reply, quickly, never a crash.
+    @Test func hugeTXTRecords() async throws {
+        let strings = (0..<12).map { i in [UInt8](repeating: UInt8(ascii: "a") + UInt8(i), count: 255) }
+        let big = try await FakeDNSServer.start { q, _ in
+            [.reply(q.reply(answers: [DNSResourceRecord(name: q.questionName, ttl: 60, data: .txt(strings))]))]
+        }
+        defer { big.close() }
+        let answer = await Self.resolver([big.address]).lookup("big.test", .txt).answer
+        #expect(answer?.data.first?.joinedText?.utf8.count == 12 * 255)
+
+        let huge = try await FakeDNSServer.start { q, _ in
+            [.reply(q.reply(answers: [DNSResourceRecord(name: q.questionName, ttl: 60, data: .txt(strings + strings + strings))]))]
+        }
+        defer { huge.close() }
+        let start = ContinuousClock.now
+        let result = await Self.resolver([huge.address]).lookup("huge.test", .txt)
+        #expect(result.answer == nil, "\(result)")
+        #expect(ContinuousClock.now - start < .seconds(2))
+    }
+
     @Test func refused() async throws {
         let refusing = try await FakeDNSServer.start { q, _ in [.reply(q.reply(rcode: 5))] }
         defer { refusing.close() }

@@ -290,9 +290,8 @@ struct CapturedLog: LogHandler, Sendable {
         set { metadata[key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?,
-             source: String, file: String, function: String, line: UInt) {
-        box.withLockedValue { $0.append(Entry(level: level, message: "\(message)")) }
-        if ProcessInfo.processInfo.environment["APUS_TEST_LOG"] != nil { print("[\(level)] \(message)") }
+    func log(event: LogEvent) {
+        box.withLockedValue { $0.append(Entry(level: event.level, message: "\(event.message)")) }
+        if ProcessInfo.processInfo.environment["APUS_TEST_LOG"] != nil { print("[\(event.level)] \(event.message)") }
     }
 }

@@ -27,7 +27,7 @@ struct CertificateSetTests {
     /// The acme.sh window: the new fullchain.pem is written, privkey.pem is still the old key.
     @Test func keyOfAnotherCertificateIsRefused() throws {
         let (certs, dir) = try makeCertsDirectory()
-        defer { try? FileManager.default.removeItem(atPath: certs + "/..") }
+        defer { try? FileManager.default.removeItem(atPath: (certs as NSString).deletingLastPathComponent) }
         let a = try SelfSignedCertificate.generate(hostname: Self.name)
         let b = try SelfSignedCertificate.generate(hostname: Self.name)
         try write((b.certificate, a.privateKey), to: dir)
@@ -40,7 +40,7 @@ struct CertificateSetTests {
     /// time is all that stops a mismatched pair from failing handshakes.
     @Test func mismatchedSNICertificateIsRefusedToo() throws {
         let (certs, dir) = try makeCertsDirectory()
-        defer { try? FileManager.default.removeItem(atPath: certs + "/..") }
+        defer { try? FileManager.default.removeItem(atPath: (certs as NSString).deletingLastPathComponent) }
         try write(try SelfSignedCertificate.generate(hostname: Self.name), to: dir)
         let other = "\(certs)/mail.other.test"
         try FileManager.default.createDirectory(atPath: other, withIntermediateDirectories: true)
@@ -55,7 +55,7 @@ struct CertificateSetTests {
     /// next reload after the files are complete serves the new one.
     @Test func failedReloadKeepsThePreviousCertificate() throws {
         let (certs, dir) = try makeCertsDirectory()
-        defer { try? FileManager.default.removeItem(atPath: certs + "/..") }
+        defer { try? FileManager.default.removeItem(atPath: (certs as NSString).deletingLastPathComponent) }
         let a = try SelfSignedCertificate.generate(hostname: Self.name)
         let b = try SelfSignedCertificate.generate(hostname: Self.name)
         try write(a, to: dir)

@@ -82,4 +82,17 @@ struct InboundChecksTests {
         #expect(server.maildirCount() == 0)
         await server.stop()
     }
+
+    @Test func dmarcRejectNotEnforcedIsReportedAsDispositionNone() async throws {
+        // With reject_dmarc_failures off the message is delivered, and the header says what was applied:
+        // dis=none, not the policy's reject (the `? .none : nil` that read as nil).
+        let server = try await TestServer(resolver: Self.resolver(), configure: { $0.checks.rejectDMARCFailures = false })
+        let replies = try await send(server, mailFrom: "a@ok.example", header: "From: ceo@strict.example\r\n")
+        #expect(replies.last?.hasPrefix("250 2.0.0") == true, "\(replies)")
+        let deadline = ContinuousClock.now + .seconds(5)
+        while server.maildirCount() == 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        let message = server.maildirMessages().first ?? ""
+        #expect(message.contains("dmarc=fail (p=reject dis=none) header.from=strict.example"), "\(message)")
+        await server.stop()
+    }
 }

@@ -28,7 +28,8 @@ final class TestServer: Sendable {
          configure: (inout ApusConfig) -> Void = { _ in },
          selfSignedCertificate: Bool = true, log: CapturedLog? = nil,
          prepare: (String) throws -> Void = { _ in }) async throws {
-        root = NSTemporaryDirectory() + "apus-test-" + UUID().uuidString
+        let root = NSTemporaryDirectory() + "apus-test-" + UUID().uuidString
+        self.root = root
         configDirectory = root + "/config"
         dataDirectory = root + "/data"
         let fm = FileManager.default
@@ -48,9 +49,15 @@ final class TestServer: Sendable {
         config.limits.maxCommandLineBytes = maxLine
         config.delivery.holdRemote = true   // tests that deliver remotely turn this off
         configure(&config)
-        try prepare(configDirectory)
-        try config.render().write(toFile: configDirectory + "/apus.toml", atomically: true, encoding: .utf8)
-        let loaded = try ApusConfig.load(configDirectory: configDirectory)
+        let loaded: ApusConfig
+        do {
+            try prepare(configDirectory)
+            try config.render().write(toFile: configDirectory + "/apus.toml", atomically: true, encoding: .utf8)
+            loaded = try ApusConfig.load(configDirectory: configDirectory)
+        } catch {
+            try? FileManager.default.removeItem(atPath: root)   // deinit does not run for a failed init
+            throw error
+        }
 
         var logger: Logger
         if let log {
@@ -60,8 +67,14 @@ final class TestServer: Sendable {
             logger = Logger(label: "test")
             logger.logLevel = ProcessInfo.processInfo.environment["APUS_TEST_LOG"] != nil ? .debug : .critical
         }
-        let server = try MailServer(config: loaded, configDirectory: configDirectory, resolver: resolver,
+        let server: MailServer
+        do {
+            server = try MailServer(config: loaded, configDirectory: configDirectory, resolver: resolver,
                                     configPollInterval: .milliseconds(200), logger: logger)
+        } catch {
+            try? FileManager.default.removeItem(atPath: root)
+            throw error
+        }
         self.server = server
         let group = ServiceGroup(configuration: .init(services: [.init(service: server)], logger: logger))
         self.group = group
@@ -70,6 +83,9 @@ final class TestServer: Sendable {
         for (kind, address) in await server.boundAddresses() { ports[kind] = address.port }
         self.ports = ports
     }
+
+    /// A test that ends without `stop()` (a failed expectation, an early throw) leaves no directory behind.
+    deinit { try? FileManager.default.removeItem(atPath: root) }
 
     func stop() async {
         await group.triggerGracefulShutdown()

@@ -80,3 +80,24 @@ class OpenSSLTests(apusctl.ServerTestCase):
                 self.assertNotEqual(rc, 0, out + err)
                 self.assertIn("New, (NONE), Cipher is (NONE)", out)
                 self.assertIn("alert protocol version", err)
+
+    def test_tls12_cbc_suites_refused(self):
+        # Only AEAD suites: a client offering nothing but CBC (LUCKY13-prone, SHA-1 MAC) gets no handshake.
+        cbc = "ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA:ECDHE-RSA-AES256-SHA:AES128-SHA:AES256-SHA:AES128-SHA256"
+        for args in (["-starttls", "smtp", "-connect", f"127.0.0.1:{self.server.submission}"],
+                     ["-connect", f"127.0.0.1:{self.server.submissions}"]):
+            with self.subTest(args=args[-1]):
+                rc, out, err = s_client([*args, "-servername", HOSTNAME, "-tls1_2", "-cipher", cbc], "QUIT\n")
+                self.assertNotEqual(rc, 0, out + err)
+                self.assertNotRegex(out, r"(?m)^New, TLSv1\.2, Cipher is ")
+
+    def test_tls12_server_cipher_order(self):
+        # The client lists AES128-GCM first; the server's order puts AES256-GCM first and wins.
+        client_order = ("ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                        "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384")
+        for args in (["-starttls", "smtp", "-connect", f"127.0.0.1:{self.server.submission}"],
+                     ["-connect", f"127.0.0.1:{self.server.submissions}"]):
+            with self.subTest(args=args[-1]):
+                rc, out, err = s_client([*args, "-servername", HOSTNAME, "-tls1_2", "-cipher", client_order], "QUIT\n")
+                self.assertEqual(rc, 0, out + err)
+                self.assertRegex(out, r"(?m)^New, TLSv1\.2, Cipher is ECDHE-(ECDSA|RSA)-AES256-GCM-SHA384")

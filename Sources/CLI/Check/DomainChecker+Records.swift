@@ -292,6 +292,9 @@ extension DomainChecker {
             } else if record.isTesting {
                 findings.append(.warning("dkim", "\(name) matches \(file) but has t=y (testing): receivers may ignore failures",
                                          fix: "remove t=y from the record"))
+            } else if key.isWeak {
+                findings.append(.warning("dkim", "\(name) matches \(file), but it is a weak RSA-\(key.rsaBits ?? 0) key (RFC 8301: at least 2048 bits)",
+                                         fix: "rotate: `apus dkim keygen \(domain) --selector NEW`, publish the new record, wait a day, then delete \(file)"))
             } else {
                 let kind = key.algorithm == .ed25519SHA256 ? "Ed25519" : "RSA"
                 findings.append(.ok("dkim", "DKIM: \(name) matches \(file) (\(kind))"))

@@ -1,0 +1,37 @@
+import Foundation
+import Testing
+
+/// `apus dev` as a new user meets it: a taken port is named before any banner.
+@Suite struct DevCommandTests {
+    /// A listening socket on a free loopback port; close it with `close(_:)`.
+    static func listeningSocket() throws -> (fd: Int32, port: Int) {
+        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, length) }
+        }
+        try #require(bound == 0 && listen(s, 1) == 0)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &length) }
+        }
+        return (s, Int(UInt16(bigEndian: address.sin_port)))
+    }
+
+    @Test func aTakenPortIsNamedWithItsFlagAndNoBannerIsPrinted() async throws {
+        let taken = try Self.listeningSocket()
+        defer { close(taken.fd) }
+        let free = try InitServeTests.freePorts(3)
+        let result = try await ApusProcess.run(["dev", "--submission-port", String(taken.port),
+                                                "--mx-port", String(free[0]), "--submissions-port", String(free[1]),
+                                                "--admin-port", String(free[2]), "--log-level", "error"])
+        #expect(result.status != 0)
+        #expect(result.err.contains("cannot listen for submission on 127.0.0.1:\(taken.port): Address already in use (errno 98)"),
+                "\(result.err)")
+        #expect(result.err.contains("use --submission-port"), "\(result.err)")
+        #expect(!result.out.contains("Try it"), "the banner came out although the server did not start:\n\(result.out)")
+        #expect(!result.err.contains("bind(descriptor:"), "\(result.err)")
+    }
+}
