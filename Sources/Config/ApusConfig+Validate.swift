@@ -41,7 +41,7 @@ extension ApusConfig {
                 }
             case .duration(let keyPath):
                 let value = self[keyPath: keyPath]
-                if value.seconds < 1 {
+                if value.seconds < 1 && field.key != "delay_warning_after" {
                     out.append(Problem(key: field.keyPath, reason: "\(name(field)) must be at least 1 second, not \(value)"))
                 }
             case .addresses(let keyPath, _):
@@ -53,6 +53,15 @@ extension ApusConfig {
             case .string, .boolean:
                 break
             }
+        }
+        out += providerProblems()
+        if !["starttls", "tls"].contains(delivery.relayTLS) {
+            out.append(Problem(key: ["delivery", "relay_tls"],
+                               reason: "\"relay_tls\" in [delivery] must be \"starttls\" or \"tls\", not \(TOMLWriter.quote(delivery.relayTLS))"))
+        }
+        if !delivery.relayAuthFile.isEmpty && delivery.relayHost.isEmpty {
+            out.append(Problem(key: ["delivery", "relay_auth_file"],
+                               reason: "\"relay_auth_file\" in [delivery] is set but \"relay_host\" is empty: set the smarthost too"))
         }
         for key in senders.keys.sorted() {
             let shown = TOMLWriter.quote(key) + " in [senders]"

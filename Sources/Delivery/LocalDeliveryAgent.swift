@@ -88,21 +88,6 @@ public actor LocalDeliveryAgent {
         }
     }
 
-    /// Delivers one local recipient of `meta` (the queue runner's entry point); the caller records the result.
-    public nonisolated func deliverOne(_ meta: QueuedMessage, body: ByteBuffer, address: String) async -> RecipientResult {
-        guard let dir = maildirPath(for: address) else {
-            return RecipientResult(address: address, outcome: .permanent, status: "5.1.3", reply: "invalid local address")
-        }
-        do {
-            let file = try await Self.write(body, returnPath: meta.mailFrom, to: address, maildir: dir, hostname: hostname,
-                                            queueID: meta.id)
-            logger.info("delivered id=\(meta.id) to=<\(address)> maildir=\(dir) file=\(file)")
-            return RecipientResult(address: address, outcome: .sent, status: "2.0.0", reply: "delivered to maildir")
-        } catch {
-            return RecipientResult(address: address, outcome: .temporary, status: "4.3.0", reply: "maildir write failed: \(error)")
-        }
-    }
-
     nonisolated func maildirPath(for address: String) -> String? {
         guard let at = address.lastIndex(of: "@") else { return nil }
         let user = address[..<at], domain = address[address.index(after: at)...].lowercased()

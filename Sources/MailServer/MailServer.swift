@@ -25,6 +25,8 @@ public final class MailServer: Service, Sendable {
     let delivery: LocalDeliveryAgent
     /// Delivery of everything queued: local Maildirs and remote servers, retries, bounces.
     let runner: QueueRunner
+    /// Each recipient's route, chosen when a message is queued.
+    let router: Router
     let connections: ConnectionLimiter
     let group: any EventLoopGroup
     let logger: Logger
@@ -64,26 +66,41 @@ public final class MailServer: Service, Sendable {
         self.resolver = resolver
         let mtaSTS = try MTASTSPolicyStore(dns: resolver, cacheDirectory: "\(config.dataDir)/state/mta-sts",
                                            caFile: config.delivery.caFile, group: group, logger: logger)
+        let providers = config.delivery.providers.map {
+            Provider(name: $0.name, mx: $0.mx, maxConnections: $0.maxConnections, maxMessagesPerMinute: $0.maxMessagesPerMinute)
+        }
+        let pacer = ProviderPacer()
         let courier = try RemoteCourier(hostname: config.hostname, port: config.delivery.smtpPort, dns: resolver,
                                         tlsLevels: TLSLevelStore(path: "\(config.dataDir)/state/tls-levels.json"),
-                                        caFile: config.delivery.caFile, mtaSTS: mtaSTS, group: group, logger: logger)
+                                        caFile: config.delivery.caFile, mtaSTS: mtaSTS, providers: providers,
+                                        pacing: pacer, group: group, logger: logger)
         var lmtp: LMTPCourier?
         if !config.delivery.lmtp.isEmpty {
             let address = try ListenAddress.parse(config.delivery.lmtp)
             lmtp = LMTPCourier(host: address.host == "localhost" ? "127.0.0.1" : address.host, port: address.port,
                                hostname: config.hostname, logger: logger)
         }
+        let mda = config.delivery.mda.isEmpty ? nil : config.delivery.mda
+        let relay = try Self.relayCourier(config, configDirectory: configDirectory, resolver: resolver, group: group,
+                                          logger: logger)
+        let couriers = CourierTable(
+            maildir: MaildirCourier(mailRoot: "\(config.dataDir)/mail", hostname: config.hostname, logger: logger),
+            lmtp: lmtp, command: CommandCourier(mda: mda, logger: logger), remote: courier, smarthost: relay,
+            hasMDA: mda != nil)
+        let router = Router(local: Router.localRoute(lmtp: config.delivery.lmtp, mda: config.delivery.mda),
+                            relay: relay != nil, isLocalDomain: { dirHolder.current.isLocalDomain($0) })
+        self.router = router
         let triggers = "\(config.dataDir)/state/retry"
         try DurableFile.makeDirectories(triggers)
         let metrics = ServerMetrics()
+        metrics.setPaceSource { pacer.currentPace(of: providers) }
         self.metrics = metrics
         self.runner = QueueRunner(
             settings: .init(hostname: config.hostname,
                             schedule: RetrySchedule(giveUpAfter: config.delivery.giveUpAfter.duration),
-                            holdRemote: config.delivery.holdRemote, lmtp: lmtp,
-                            mda: config.delivery.mda.isEmpty ? nil : config.delivery.mda, triggerDirectory: triggers),
-            spool: spool, local: delivery, remote: courier,
-            isLocalDomain: { dirHolder.current.isLocalDomain($0) }, observer: { metrics.delivery($0) }, logger: logger)
+                            holdRemote: config.delivery.holdRemote,
+                            delayWarningAfter: config.delivery.delayWarningAfter.duration, triggerDirectory: triggers),
+            spool: spool, couriers: couriers, router: router, observer: { metrics.delivery($0) }, logger: logger)
         let queueDirectory = spool.directory
         self.admin = AdminServer(addresses: config.listen.admin, metrics: metrics, queueMessages: {
             try? await NIOThreadPool.singleton.runIfActive { ServerMetrics.countQueuedMessages(in: queueDirectory) } ?? nil
@@ -203,11 +220,11 @@ public final class MailServer: Service, Sendable {
                                                       logger: logger) : nil
         let policy = ServerPolicy(directory: directory, config: config)
         let wake = self.wake
-        let delegate = ServerDelegate(config: config, directory: directory, policy: policy, spool: spool,
+        let delegate = ServerDelegate(config: config, directory: directory, policy: policy, router: router, spool: spool,
                                       signer: signer, senderChecker: senderChecker, inboundAuthenticator: inbound,
                                       delivered: { wake.yield($0) }, metrics: metrics, logger: logger)
         let tls = self.tls, connections = self.connections, logger = self.logger, hostname = config.hostname
-        let openChannels = self.openChannels, metrics = self.metrics
+        let openChannels = self.openChannels, metrics = self.metrics, frozenSettings = settings
         var bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 512)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -246,7 +263,7 @@ public final class MailServer: Service, Sendable {
                     let info = ConnectionInfo(id: ConnectionID.next(), listener: kind, remoteAddress: remote, localAddress: local)
                     try channel.pipeline.syncOperations.addHandler(SMTPReplyCounter(metrics: metrics, listener: kind))
                     try channel.pipeline.syncOperations.addHandler(
-                        SMTPServerHandler(settings: settings, policy: policy, delegate: delegate, tlsContext: context,
+                        SMTPServerHandler(settings: frozenSettings, policy: policy, delegate: delegate, tlsContext: context,
                                           info: info, logger: logger))
                 }
             }

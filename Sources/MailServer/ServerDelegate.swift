@@ -1,4 +1,5 @@
 import Config
+import Delivery
 import Directory
 import Foundation
 import Logging
@@ -14,6 +15,7 @@ final class ServerDelegate: SMTPServerDelegate {
     let config: ApusConfig
     let directory: DirectoryHolder
     let policy: ServerPolicy
+    let router: Router
     let spool: any Spool
     let authLimiter: AuthLimiter
     let hashing = WorkLimiter(limit: 2)
@@ -24,7 +26,7 @@ final class ServerDelegate: SMTPServerDelegate {
     let inboundAuthenticator: InboundAuthenticator?
     let metrics: ServerMetrics
 
-    init(config: ApusConfig, directory: DirectoryHolder, policy: ServerPolicy, spool: any Spool,
+    init(config: ApusConfig, directory: DirectoryHolder, policy: ServerPolicy, router: Router, spool: any Spool,
          signer: OutboundSigner, senderChecker: SenderChecker? = nil, inboundAuthenticator: InboundAuthenticator? = nil,
          delivered: @escaping @Sendable (String) -> Void, metrics: ServerMetrics = ServerMetrics(), logger: Logger) {
         self.metrics = metrics
@@ -34,6 +36,7 @@ final class ServerDelegate: SMTPServerDelegate {
         self.config = config
         self.directory = directory
         self.policy = policy
+        self.router = router
         self.spool = spool
         self.authLimiter = AuthLimiter(maxFailures: config.limits.maxAuthFailures,
                                        window: TimeInterval(config.limits.authFailureWindow.seconds))
@@ -151,6 +154,10 @@ final class ServerDelegate: SMTPServerDelegate {
                     recipients.append(recipient)
                 }
             }
+        }
+        // Each recipient's route is decided here, once, and stored with it in the queue file.
+        for i in recipients.indices {
+            recipients[i].route = router.route(address: recipients[i].address, command: recipients[i].command)
         }
         return recipients
     }

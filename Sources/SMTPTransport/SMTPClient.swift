@@ -193,6 +193,17 @@ public final class SMTPClientConnection: Sendable {
         return try await readReply(timeout: timeout ?? timeouts.command, waitingFor: "the reply to \(line.split(separator: " ").first ?? "")")
     }
 
+    /// Sends a line that carries a secret (an AUTH LOGIN user name or password) and awaits the reply; the
+    /// line is never logged or named in an error.
+    public func secretCommand(_ line: String) async throws -> SMTPClientReply {
+        var buffer = channel.allocator.buffer(capacity: line.utf8.count + 2)
+        logger?.debug("-> (AUTH data)")
+        buffer.writeString(line)
+        buffer.writeString("\r\n")
+        try await write(buffer, timeout: timeouts.command)
+        return try await readReply(timeout: timeouts.command, waitingFor: "the reply to AUTH")
+    }
+
     /// Writes the message after a `354`: dot-stuffed (RFC 5321 §4.5.2), ending in CRLF, then `.` CRLF.
     /// Bare LF line ends are turned into CRLF.
     public func sendMessage(_ message: ByteBuffer) async throws {

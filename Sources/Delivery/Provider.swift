@@ -1,0 +1,48 @@
+/// A mail provider that hosts many domains behind a few MX hosts (`[delivery.providers.NAME]`, DESIGN.md
+/// §3): Gmail serves thousands of domains from `*.google.com`, so limits are kept per provider of the MX
+/// host, not per recipient domain. Every MX host that matches one of `mx` counts toward the same limits.
+public struct Provider: Sendable, Hashable {
+    public var name: String
+    /// Host patterns: `*.google.com` matches any name ending in `.google.com`; a name without `*` matches
+    /// itself. Case does not matter, nor a trailing dot.
+    public var mx: [String]
+    /// Concurrent SMTP connections to the provider's hosts (idle kept-open ones included).
+    public var maxConnections: Int
+    /// Messages (transactions) per minute to the provider; halved for a while after a rate-limit deferral.
+    public var maxMessagesPerMinute: Int
+
+    public init(name: String, mx: [String], maxConnections: Int, maxMessagesPerMinute: Int) {
+        self.name = name
+        self.mx = mx
+        self.maxConnections = maxConnections
+        self.maxMessagesPerMinute = maxMessagesPerMinute
+    }
+
+    /// Whether `host` (an MX host name) belongs to this provider.
+    public func matches(_ host: String) -> Bool {
+        let name = Self.normalize(host)
+        return mx.contains { pattern in
+            let p = Self.normalize(pattern)
+            if p.hasPrefix("*.") { return name.hasSuffix(String(p.dropFirst(1))) && name.count > p.count - 1 }
+            return name == p
+        }
+    }
+
+    static func normalize(_ name: String) -> String {
+        let lower = name.lowercased()
+        return lower.hasSuffix(".") ? String(lower.dropLast()) : lower
+    }
+
+    /// Gmail, Outlook (Microsoft 365, Outlook.com, Hotmail) and Yahoo (with AOL), as built in; `apus.toml`
+    /// may override any field of these and add more.
+    public static let builtIn: [Provider] = [
+        Provider(name: "gmail", mx: ["*.google.com", "*.googlemail.com"], maxConnections: 5, maxMessagesPerMinute: 120),
+        Provider(name: "outlook", mx: ["*.outlook.com", "*.hotmail.com"], maxConnections: 4, maxMessagesPerMinute: 90),
+        Provider(name: "yahoo", mx: ["*.yahoodns.net", "*.yahoo.com"], maxConnections: 4, maxMessagesPerMinute: 60),
+    ]
+
+    /// The first of `providers` that `host` belongs to.
+    public static func of(_ host: String, in providers: [Provider]) -> Provider? {
+        providers.first { $0.matches(host) }
+    }
+}
