@@ -188,7 +188,7 @@ let package = Package(
                     .product(name: "Logging", package: "swift-log"),
                     .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         .testTarget(name: "MailServerTests", dependencies: [
-                    "MailServer", "Config", "Directory", "Certificates", "MailQueue", "SMTPProtocol", "DKIM", "DNSCore", "TestSupport",
+                    "MailServer", "Delivery", "Config", "Directory", "Certificates", "MailQueue", "SMTPProtocol", "DKIM", "DNSCore", "TestSupport",
                     .product(name: "NIOCore", package: "swift-nio"),
                     .product(name: "NIOPosix", package: "swift-nio"),
                     .product(name: "NIOSSL", package: "swift-nio-ssl"),

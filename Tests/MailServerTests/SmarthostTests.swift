@@ -1,6 +1,8 @@
 import Certificates
 import Config
+import Delivery
 import DNSCore
+import Logging
 import Foundation
 import MailQueue
 import NIOCore
@@ -106,5 +108,32 @@ import Testing
         #expect(relay.queueCount() == 0)
         await sender.stop()
         await relay.stop()
+    }
+
+    /// What `apus check` runs: connect, TLS, login, QUIT; nil when the relay accepts the credentials.
+    @Test func checkLogin() async throws {
+        let relay = try await TestServer()
+        let ca = relay.configDirectory + "/certs/mx.example.test/fullchain.pem"
+        func check(_ password: String, _ security: RelayCourier.Security) async throws -> String? {
+            let port = security == .tls ? relay.ports[.submissions]! : relay.ports[.submission]!
+            return try await RelayCourier(host: "127.0.0.1", port: port, security: security,
+                                          credentials: .init(user: "dev@example.test", password: password),
+                                          hostname: "sender.test", dns: StaticResolver(), caFile: ca,
+                                          logger: Logger(label: "test")).checkLogin()
+        }
+        #expect(try await check("secret", .starttls) == nil)
+        #expect(try await check("secret", .tls) == nil)
+        let refused = try await check("wrong", .starttls)
+        #expect(refused?.contains("refused the login of dev@example.test: 535") == true, "\(refused ?? "nil")")
+        await relay.stop()
+    }
+
+    @Test func credentialsFile() {
+        #expect(RelayCourier.Credentials.parse("# smarthost\nuser@example.net  pass word \n")
+                == .init(user: "user@example.net", password: "pass word"))
+        #expect(RelayCourier.Credentials.parse("only-a-user\n") == nil)
+        #expect(RelayCourier.parseHost("smtp.example.net", security: .tls)! == ("smtp.example.net", 465))
+        #expect(RelayCourier.parseHost("[::1]:2525", security: .starttls)! == ("::1", 2525))
+        #expect(RelayCourier.parseHost("host:99999", security: .starttls) == nil)
     }
 }
