@@ -180,6 +180,11 @@ public struct ApusConfig: Sendable, Equatable {
         public var relayAuthFile: String = ""
         /// `relay_tls`: "starttls" (submission, 587) or "tls" (implicit, 465).
         public var relayTLS: String = "starttls"
+        /// `ip_version`: "both", "ipv4" or "ipv6": the address families outbound connections use.
+        public var ipVersion: String = "both"
+        /// `source_ipv4`, `source_ipv6`: our addresses to connect from; empty lets the kernel choose.
+        public var sourceIPv4: String = ""
+        public var sourceIPv6: String = ""
         /// `[delivery.providers.NAME]`: limits per mail provider (built in: gmail, outlook, yahoo).
         public var providers: [Provider] = Provider.builtIn
 

@@ -36,6 +36,8 @@ public struct RemoteCourier: Courier {
     public let providers: [Provider]
     /// Where those limits are kept; nil turns pacing off.
     public let pacing: (any ProviderPacing)?
+    /// `ip_version`, `source_ipv4`, `source_ipv6`.
+    public let outbound: OutboundAddresses
     let verifyingContext: NIOSSLContext
     let opportunisticContext: NIOSSLContext
     let group: any EventLoopGroup
@@ -49,7 +51,9 @@ public struct RemoteCourier: Courier {
     public init(hostname: String, port: Int = 25, dns: any DNSResolving, tlsLevels: TLSLevelStore, caFile: String = "",
                 timeouts: SMTPClientTimeouts = SMTPClientTimeouts(), pool: SMTPConnectionPool = SMTPConnectionPool(),
                 mtaSTS: MTASTSPolicyStore? = nil, providers: [Provider] = [], pacing: (any ProviderPacing)? = nil,
+                outbound: OutboundAddresses = OutboundAddresses(),
                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger) throws {
+        self.outbound = outbound
         self.providers = providers
         self.pacing = pacing
         self.pool = pool
@@ -131,8 +135,11 @@ public struct RemoteCourier: Courier {
             let ips: [IPAddress]
             switch await dns.addresses(host) {
             case .success(let list):
-                ips = list
+                ips = outbound.usable(list)
                 anyAddress = true
+                if ips.isEmpty {
+                    lastError = "\(host) has no \(outbound.ipVersion == .ipv4 ? "IPv4" : "IPv6") address ([delivery] ip_version = \"\(outbound.ipVersion.rawValue)\")"
+                }
             case .failure(let failure):
                 if failure.isTemporary { temporaryDNS = true }
                 lastError = "address lookup for \(host) failed: \(failure)"
@@ -172,7 +179,7 @@ public struct RemoteCourier: Courier {
             var log = logger
             log[metadataKey: "mx"] = "\(mta)"
             connection = try await SMTPClientConnection.connect(ip: ip, port: port, timeouts: timeouts, group: group,
-                                                                logger: log)
+                                                                source: outbound.source(for: ip), logger: log)
         } catch {
             closeSlot(provider)
             return .tryNext("\(error)")

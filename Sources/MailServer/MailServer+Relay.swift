@@ -21,6 +21,13 @@ extension MailServer {
                                 hostname: config.hostname, dns: resolver, caFile: d.caFile, group: group, logger: logger)
     }
 
+    /// `ip_version`, `source_ipv4`, `source_ipv6` for the couriers.
+    static func outboundAddresses(_ d: ApusConfig.Delivery) -> OutboundAddresses {
+        OutboundAddresses(ipVersion: OutboundAddresses.IPVersion(rawValue: d.ipVersion) ?? .both,
+                          sourceIPv4: d.sourceIPv4.isEmpty ? nil : d.sourceIPv4,
+                          sourceIPv6: d.sourceIPv6.isEmpty ? nil : d.sourceIPv6)
+    }
+
     /// `relay_auth_file` (relative to the configuration directory unless absolute), parsed; nil when unset.
     public static func relayCredentials(_ config: ApusConfig, configDirectory: String) throws -> RelayCourier.Credentials? {
         let file = config.delivery.relayAuthFile

@@ -73,7 +73,8 @@ public final class MailServer: Service, Sendable {
         let courier = try RemoteCourier(hostname: config.hostname, port: config.delivery.smtpPort, dns: resolver,
                                         tlsLevels: TLSLevelStore(path: "\(config.dataDir)/state/tls-levels.json"),
                                         caFile: config.delivery.caFile, mtaSTS: mtaSTS, providers: providers,
-                                        pacing: pacer, group: group, logger: logger)
+                                        pacing: pacer, outbound: Self.outboundAddresses(config.delivery),
+                                        group: group, logger: logger)
         var lmtp: LMTPCourier?
         if !config.delivery.lmtp.isEmpty {
             let address = try ListenAddress.parse(config.delivery.lmtp)

@@ -126,15 +126,23 @@ public final class SMTPClientConnection: Sendable {
     }
 
     /// Connects to `ip`:`port` (an IP literal; no name resolution here).
+    /// `source`: our address to connect from (`[delivery] source_ipv4` / `source_ipv6`); nil lets the kernel
+    /// choose.
     public static func connect(ip: String, port: Int, timeouts: SMTPClientTimeouts = SMTPClientTimeouts(),
                                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-                               logger: Logger? = nil) async throws -> SMTPClientConnection {
+                               source: String? = nil, logger: Logger? = nil) async throws -> SMTPClientConnection {
         let address: SocketAddress
         do { address = try SocketAddress(ipAddress: ip, port: port) } catch {
             throw SMTPClientError.connectFailed("\(ip) is not an IP address")
         }
+        var bootstrap = ClientBootstrap(group: group)
+        if let source {
+            do { bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: source, port: 0)) } catch {
+                throw SMTPClientError.connectFailed("source address \(source) is not an IP address")
+            }
+        }
         do {
-            let (channel, handler) = try await ClientBootstrap(group: group)
+            let (channel, handler) = try await bootstrap
                 .connectTimeout(timeouts.connect)
                 .channelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
                 .connect(to: address) { channel in

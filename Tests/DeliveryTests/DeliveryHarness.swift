@@ -29,7 +29,8 @@ final class DeliveryHarness: Sendable {
     init(dns: any DNSResolving, port: Int, caFile: String = "",
          schedule: RetrySchedule = RetrySchedule(delays: [.milliseconds(300)], giveUpAfter: .seconds(3600)),
          timeouts: SMTPClientTimeouts = .all(.seconds(3)), reuseConnections: Bool = true, mtaSTSPort: Int? = nil,
-         providers: [Provider] = [], pacing: (any ProviderPacing)? = nil) throws {
+         providers: [Provider] = [], pacing: (any ProviderPacing)? = nil,
+         outbound: OutboundAddresses = OutboundAddresses()) throws {
         root = NSTemporaryDirectory() + "apus-delivery-" + UUID().uuidString
         spool = try FileSpool(directory: root + "/queue")
         tlsLevels = TLSLevelStore(path: root + "/state/tls-levels.json")
@@ -41,7 +42,7 @@ final class DeliveryHarness: Sendable {
         courier = try RemoteCourier(hostname: "mx.local.test", port: port, dns: dns, tlsLevels: tlsLevels,
                                     caFile: caFile, timeouts: timeouts,
                                     pool: SMTPConnectionPool(maxIdle: reuseConnections ? .seconds(5) : .zero),
-                                    mtaSTS: mtaSTS, providers: providers, pacing: pacing,
+                                    mtaSTS: mtaSTS, providers: providers, pacing: pacing, outbound: outbound,
                                     logger: Self.logger)
         try DurableFile.makeDirectories(root + "/state/retry")
         let couriers = CourierTable(maildir: MaildirCourier(mailRoot: root + "/mail", hostname: "mx.local.test", logger: Self.logger),

@@ -40,6 +40,8 @@ final class FakeMX: Sendable {
     /// Sessions open now (from connect until QUIT or close) and the most ever open at once.
     let sessions: NIOLockedValueBox<(open: Int, max: Int)>
     var maxConcurrentSessions: Int { sessions.withLockedValue { $0.max } }
+    /// The client address of each connection, in order.
+    var peers: [String] { state.withLockedValue { $0.commands.filter { $0.hasPrefix("(connect from ") }.map { String($0.dropFirst(14).dropLast()) } } }
     let state: NIOLockedValueBox<(behavior: Behavior, received: [Received], commands: [String], connections: Int)>
 
     var port: Int { channel.localAddress!.port! }
@@ -111,7 +113,11 @@ final class FakeMXHandler: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        state.withLockedValue { $0.connections += 1 }
+        let peer = context.channel.remoteAddress?.ipAddress ?? "?"
+        state.withLockedValue {
+            $0.connections += 1
+            $0.commands.append("(connect from \(peer))")
+        }
         counted = true
         sessions.withLockedValue { s in
             s.open += 1
