@@ -1,6 +1,8 @@
 /// A mail provider that hosts many domains behind a few MX hosts (`[delivery.providers.NAME]`, DESIGN.md
 /// §3): Gmail serves thousands of domains from `*.google.com`, so limits are kept per provider of the MX
 /// host, not per recipient domain. Every MX host that matches one of `mx` counts toward the same limits.
+/// The built-in list (gmail, outlook, yahoo) and its overrides come from the configuration
+/// (`ApusConfig.Provider`).
 public struct Provider: Sendable, Hashable {
     public var name: String
     /// Host patterns: `*.google.com` matches any name ending in `.google.com`; a name without `*` matches
@@ -32,14 +34,6 @@ public struct Provider: Sendable, Hashable {
         let lower = name.lowercased()
         return lower.hasSuffix(".") ? String(lower.dropLast()) : lower
     }
-
-    /// Gmail, Outlook (Microsoft 365, Outlook.com, Hotmail) and Yahoo (with AOL), as built in; `apus.toml`
-    /// may override any field of these and add more.
-    public static let builtIn: [Provider] = [
-        Provider(name: "gmail", mx: ["*.google.com", "*.googlemail.com"], maxConnections: 5, maxMessagesPerMinute: 120),
-        Provider(name: "outlook", mx: ["*.outlook.com", "*.hotmail.com"], maxConnections: 4, maxMessagesPerMinute: 90),
-        Provider(name: "yahoo", mx: ["*.yahoodns.net", "*.yahoo.com"], maxConnections: 4, maxMessagesPerMinute: 60),
-    ]
 
     /// The first of `providers` that `host` belongs to.
     public static func of(_ host: String, in providers: [Provider]) -> Provider? {
