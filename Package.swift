@@ -33,7 +33,7 @@ let package = Package(
                 swiftSettings: strict),
         .target(name: "Directory",
                 dependencies: [
-                    "SMTPProtocol",
+                    "SMTPProtocol", "ConfigFiles",
                     .product(name: "Crypto", package: "swift-crypto"),
                     .product(name: "CryptoExtras", package: "swift-crypto"),
                 ],
@@ -86,7 +86,7 @@ let package = Package(
                 swiftSettings: strict),
         .target(name: "Delivery",
                 dependencies: [
-                    "MailQueue", "Directory", "SMTPProtocol", "SMTPTransport", "DNSCore", "MailMessage",
+                    "MailQueue", "ConfigFiles", "Directory", "SMTPProtocol", "SMTPTransport", "DNSCore", "MailMessage",
                     .product(name: "NIOSSL", package: "swift-nio-ssl"),
                     .product(name: "NIOHTTP1", package: "swift-nio"),
                     .product(name: "NIOCore", package: "swift-nio"),
@@ -108,7 +108,7 @@ let package = Package(
         // Layer 2: composition
         .target(name: "MailServer",
                 dependencies: [
-                    "SMTPProtocol", "SMTPTransport", "MailMessage", "MailQueue", "Delivery",
+                    "SMTPProtocol", "SMTPTransport", "MailMessage", "MailQueue", "Delivery", "ConfigFiles",
                     "Directory", "Config", "Certificates", "DKIM", "DNSCore", "DNSResolver", "SPF", "DMARC",
                     .product(name: "NIOCore", package: "swift-nio"),
                     .product(name: "NIOPosix", package: "swift-nio"),
@@ -174,12 +174,12 @@ let package = Package(
         .testTarget(name: "ConfigFilesTests", dependencies: ["ConfigFiles"]),
         .testTarget(name: "CLITests", dependencies: ["CLI", "Config", "ConfigFiles", "DKIM", "DNSCore", "Directory", "Certificates", "TestSupport",
                     .product(name: "NIOPosix", package: "swift-nio")]),
-        .testTarget(name: "MailQueueTests", dependencies: ["MailQueue", "Delivery",
+        .testTarget(name: "MailQueueTests", dependencies: ["MailQueue", "Delivery", "ConfigFiles",
                     .product(name: "NIOCore", package: "swift-nio"),
                     .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "DeliveryTests", dependencies: ["TestSupport", 
                     "Delivery", "MailQueue", "MailMessage", "SMTPTransport", "DNSCore", "DNSResolver",
-                    "MailServer", "Config", "Certificates", "Directory",
+                    "MailServer", "Config", "Certificates", "Directory", "ConfigFiles",
                     .product(name: "NIOCore", package: "swift-nio"),
                     .product(name: "NIOPosix", package: "swift-nio"),
                     .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -24,7 +24,7 @@ public enum ConfigFile {
     /// A system call that failed: what it did, on which path, and its errno.
     public struct Failure: Error, Sendable, Hashable, CustomStringConvertible {
         public enum Operation: String, Sendable, Hashable, CustomStringConvertible {
-            case stat, fstat, mkdir, open, create, chgrp, chmod, read, write, fsync, link
+            case stat, fstat, mkdir, open, create, chgrp, chown, chmod, read, write, fsync, link, rename, unlink
             public var description: String { rawValue }
         }
 
@@ -33,6 +33,12 @@ public enum ConfigFile {
         public let errno: Int32
 
         public var description: String { "\(operation) \(path): \(String(cString: strerror(errno)))" }
+
+        public init(operation: Operation, path: String, errno: Int32) {
+            self.operation = operation
+            self.path = path
+            self.errno = errno
+        }
     }
 
     /// Creates the secret `path` holding `contents` unless it exists (false then), 0640 or 0600 as above.

@@ -1,3 +1,4 @@
+import ConfigFiles
 import Certificates
 import Config
 import Delivery

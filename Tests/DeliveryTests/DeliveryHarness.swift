@@ -1,3 +1,4 @@
+import ConfigFiles
 import Delivery
 import DNSCore
 import DNSResolver
