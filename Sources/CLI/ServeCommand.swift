@@ -45,7 +45,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw CLIError("\(error)")
         }
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: server)],
+            services: server.services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()

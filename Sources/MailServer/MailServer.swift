@@ -138,7 +138,47 @@ public final class MailServer: Service, Sendable {
         }
     }
 
+    /// Every long-running part, in start order; a graceful shutdown stops them in reverse (ServiceGroup):
+    /// the listeners first (new connections refused, open sessions told 421 and finished, `/healthz` 503
+    /// meanwhile), then the admin HTTP listener, the configuration watcher, the SIGHUP reloader, and the queue
+    /// runner last, so a message accepted during the shutdown is still in its hands. `apus serve` runs these
+    /// in its own ServiceGroup; `run()` runs them in one of its own, for callers that run the server as one
+    /// service.
+    public var services: [any Service] {
+        [QueueRunnerService(runner: runner, wakeups: wakeups, logger: logger),
+         ReloadSignalService(server: self),
+         ConfigWatcherService(server: self, interval: configPollInterval),
+         AdminService(admin: admin),
+         ListenerService(server: self)]
+    }
+
     public func run() async throws {
+        let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
+                                                      gracefulShutdownSignals: [], logger: logger))
+        try await withThrowingTaskGroup(of: Bool.self) { tasks in
+            tasks.addTask {
+                try await group.run()
+                return true
+            }
+            tasks.addTask {
+                try? await gracefulShutdown()   // ours, as a service of the caller's group
+                await group.triggerGracefulShutdown()
+                return false
+            }
+            while let groupEnded = try await tasks.next() {
+                if groupEnded {
+                    tasks.cancelAll()
+                    break
+                }
+            }
+        }
+        logger.info("stopped")
+    }
+
+    /// Binds every listener (SMTP and admin HTTP), then serves until the graceful shutdown: then the
+    /// listeners close, `/healthz` answers 503, open sessions get 421 and are awaited (a message being
+    /// queued is finished first), and the runner's stream of new ids ends.
+    func runListeners() async throws {
         if tls.context == nil {
             logger.warning("no certificate in \(configDirectory)/certs: STARTTLS and port 465 are off, and AUTH is impossible")
         }
@@ -160,43 +200,14 @@ public final class MailServer: Service, Sendable {
             throw error
         }
         await bound.set(addresses)
-
-        await withTaskGroup(of: Void.self) { tasks in
-            let runner = self.runner
-            let wakeups = self.wakeups
-            tasks.addTask { await runner.run(wakeups: wakeups) }
-            tasks.addTask {
-                let signals = await UnixSignalsSequence(trapping: .sighup)
-                for await _ in signals.cancelOnGracefulShutdown() { self.reload() }
-            }
-            tasks.addTask {
-                // Renewed certificates and edited users, aliases or DKIM keys apply without a restart.
-                let watcher = ConfigWatcher(configDirectory: self.configDirectory)
-                var last = watcher.fingerprint()
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: self.configPollInterval)
-                    if Task.isCancelled { break }
-                    let now = watcher.fingerprint()
-                    if now != last {
-                        self.logger.info("configuration files changed: reloading")
-                        self.reload()
-                        last = now
-                    }
-                }
-            }
-            try? await gracefulShutdown()
-            admin.beginShutdown()   // /healthz says 503 while the sessions finish
-            logger.info("shutting down: closing listeners")
-            for channel in channels { try? await channel.close() }
-            // Open sessions get 421 and are closed; a message being written to the queue finishes first.
-            let sessions = openChannels.withLockedValue { Array($0.values) }
-            for session in sessions { session.pipeline.fireUserInboundEventTriggered(SMTPServerShutdown()) }
-            for session in sessions { try? await session.closeFuture.get() }
-            await admin.close()
-            wake.finish()
-            tasks.cancelAll()
-        }
-        logger.info("stopped")
+        try? await gracefulShutdown()
+        admin.beginShutdown()   // /healthz says 503 while the sessions finish
+        logger.info("shutting down: closing listeners")
+        for channel in channels { try? await channel.close() }
+        let sessions = openChannels.withLockedValue { Array($0.values) }
+        for session in sessions { session.pipeline.fireUserInboundEventTriggered(SMTPServerShutdown()) }
+        for session in sessions { try? await session.closeFuture.get() }
+        wake.finish()
     }
 
     static func describe(_ address: SocketAddress) -> String {
