@@ -16,14 +16,14 @@ import UnixSignals
 import SMTPProtocol
 import SMTPTransport
 
-/// `apus serve`: every listener of `[listen]`, the queue and local delivery, as one Service.
+/// `apus serve`: every listener of `[listen]`, the queue runner and its couriers, the reloaders and the admin
+/// HTTP listener (`services`).
 public final class MailServer: Service, Sendable {
     public let config: ApusConfig
     public let configDirectory: String
     let directory: DirectoryHolder
     let tls: TLSContextProvider
     let spool: FileSpool
-    let delivery: LocalDeliveryAgent
     /// Delivery of everything queued: local Maildirs and remote servers, retries, bounces.
     let runner: QueueRunner
     /// Each recipient's route, chosen when a message is queued.
@@ -60,8 +60,6 @@ public final class MailServer: Service, Sendable {
         self.tls = try TLSContextProvider(certsDirectory: "\(configDirectory)/certs", hostname: config.hostname)
         self.spool = try FileSpool(directory: "\(config.dataDir)/queue")
         let dirHolder = directory
-        self.delivery = LocalDeliveryAgent(spool: spool, mailRoot: "\(config.dataDir)/mail", hostname: config.hostname,
-                                           isLocalDomain: { dirHolder.current.isLocalDomain($0) }, logger: logger)
         let dnsServers = config.dns.servers.map { DNSServerAddress(host: $0.host, port: $0.port) }
         let resolver: any DNSResolving = injectedResolver ?? DNSResolver(servers: dnsServers, logger: logger)
         self.resolver = resolver
