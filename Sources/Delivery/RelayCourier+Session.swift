@@ -45,7 +45,8 @@ extension RelayCourier {
         let mta = "\(host) [\(ip)]"
         let connection: SMTPClientConnection
         do {
-            connection = try await SMTPClientConnection.connect(ip: ip, port: port, timeouts: timeouts, group: group, logger: logger)
+            connection = try await SMTPClientConnection.connect(ip: ip, port: port, timeouts: timeouts, group: group,
+                                                                source: outbound.source(for: ip), logger: logger)
         } catch {
             return .failure(.tryNext("\(error)"))
         }
@@ -96,7 +97,7 @@ extension RelayCourier {
         var ips = [host]
         if !isIPAddress {
             switch await dns.addresses(host) {
-            case .success(let list): ips = list.map(\.description)
+            case .success(let list): ips = outbound.usable(list).map(\.description)
             case .failure(let failure): return "address lookup for \(host) failed: \(failure)"
             }
         }

@@ -46,6 +46,8 @@ public struct RelayCourier: Courier {
     /// Our EHLO name.
     public let hostname: String
     let dns: any DNSResolving
+    /// `ip_version`, `source_ipv4`, `source_ipv6`, as for the MX hosts.
+    let outbound: OutboundAddresses
     let context: NIOSSLContext
     let timeouts: SMTPClientTimeouts
     let group: any EventLoopGroup
@@ -54,7 +56,9 @@ public struct RelayCourier: Courier {
     /// - Parameter caFile: extra trusted CAs (PEM) on top of the system store; empty for the store alone.
     public init(host: String, port: Int, security: Security, credentials: Credentials?, hostname: String,
                 dns: any DNSResolving, caFile: String = "", timeouts: SMTPClientTimeouts = SMTPClientTimeouts(),
+                outbound: OutboundAddresses = OutboundAddresses(),
                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger) throws {
+        self.outbound = outbound
         self.host = host
         self.port = port
         self.security = security
@@ -97,7 +101,7 @@ public struct RelayCourier: Courier {
             ips = [host]
         } else {
             switch await dns.addresses(host) {
-            case .success(let list): ips = list.map(\.description)
+            case .success(let list): ips = outbound.usable(list).map(\.description)
             case .failure(let failure):
                 return RecipientResult.all(addresses, .temporary, .init(4, 4, 3), "smarthost \(host): address lookup failed: \(failure)")
             }

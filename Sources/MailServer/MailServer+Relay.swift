@@ -18,7 +18,8 @@ extension MailServer {
         }
         return try RelayCourier(host: host, port: port, security: security,
                                 credentials: try relayCredentials(config, configDirectory: configDirectory),
-                                hostname: config.hostname, dns: resolver, caFile: d.caFile, group: group, logger: logger)
+                                hostname: config.hostname, dns: resolver, caFile: d.caFile,
+                                outbound: outboundAddresses(d), group: group, logger: logger)
     }
 
     /// `ip_version`, `source_ipv4`, `source_ipv6` for the couriers.
