@@ -68,12 +68,18 @@ public enum DurableFile {
         let tmp = try bytes.withUnsafeBytes { buffer in
             try temporaryCopy([buffer], in: dir, mode: mode, owner: owner)
         }
+        return try linkInPlace(tmp, at: path)
+    }
+
+    /// Publishes the complete temp file `tmp` as `path` unless `path` exists (false then): hard link, remove
+    /// the temp name, fsync the directory.
+    static func linkInPlace(_ tmp: String, at path: String) throws -> Bool {
         defer { unlink(tmp) }
         guard link(tmp, path) == 0 else {
             if errno == EEXIST { return false }
             throw IOError(operation: .link, path: path, errno: errno)
         }
-        try syncDirectory(dir)
+        try syncDirectory(ConfigFile.parent(of: path))
         return true
     }
 
@@ -81,16 +87,25 @@ public enum DurableFile {
     /// again when anything fails.
     static func temporaryCopy(_ chunks: [UnsafeRawBufferPointer], in dir: String, mode: mode_t,
                               owner: (uid: uid_t, gid: gid_t)?) throws -> String {
+        try temporaryCopy(chunks, in: dir) { fd, tmp in
+            guard fchmod(fd, mode) == 0 else { throw IOError(operation: .chmod, path: tmp, errno: errno) }   // no umask
+            if let owner, fchown(fd, owner.uid, owner.gid) != 0 {
+                throw IOError(operation: .chown, path: tmp, errno: errno)
+            }
+        }
+    }
+
+    /// A new file in `dir` (mode 0600 until `prepare` sets owner and mode on its descriptor), holding
+    /// `chunks`, fsync'd; its path. Removed again when anything fails.
+    static func temporaryCopy(_ chunks: [UnsafeRawBufferPointer], in dir: String,
+                              prepare: (Int32, String) throws -> Void) throws -> String {
         let tmp = dir + "/.tmp-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw IOError(operation: .open, path: tmp, errno: errno) }
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw IOError(operation: .create, path: tmp, errno: errno) }
         var ok = false
         defer { if !ok { unlink(tmp) } }
         defer { close(fd) }
-        guard fchmod(fd, mode) == 0 else { throw IOError(operation: .chmod, path: tmp, errno: errno) }   // no umask
-        if let owner, fchown(fd, owner.uid, owner.gid) != 0 {
-            throw IOError(operation: .chown, path: tmp, errno: errno)
-        }
+        try prepare(fd, tmp)
         for chunk in chunks {
             var offset = 0
             while offset < chunk.count {
