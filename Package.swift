@@ -86,7 +86,7 @@ let package = Package(
                 swiftSettings: strict),
         .target(name: "Delivery",
                 dependencies: [
-                    "MailQueue", "ConfigFiles", "Directory", "SMTPProtocol", "SMTPTransport", "DNSCore", "MailMessage",
+                    "MailQueue", "ConfigFiles", "Config", "Directory", "SMTPProtocol", "SMTPTransport", "DNSCore", "MailMessage",
                     .product(name: "NIOSSL", package: "swift-nio-ssl"),
                     .product(name: "NIOHTTP1", package: "swift-nio"),
                     .product(name: "NIOCore", package: "swift-nio"),

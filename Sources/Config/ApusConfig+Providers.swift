@@ -9,7 +9,7 @@
 /// max_messages_per_minute = 120               # halved for 10 minutes after a 421/451 4.7.x rate deferral
 /// ```
 extension ApusConfig {
-    public struct Provider: Sendable, Equatable {
+    public struct Provider: Sendable, Hashable {
         public var name: String
         public var mx: [String]
         public var maxConnections: Int

@@ -1,26 +1,15 @@
+import Config
+
 /// A mail provider that hosts many domains behind a few MX hosts (`[delivery.providers.NAME]`, DESIGN.md
 /// §3): Gmail serves thousands of domains from `*.google.com`, so limits are kept per provider of the MX
 /// host, not per recipient domain. Every MX host that matches one of `mx` counts toward the same limits.
-/// The built-in list (gmail, outlook, yahoo) and its overrides come from the configuration
-/// (`ApusConfig.Provider`).
-public struct Provider: Sendable, Hashable {
-    public var name: String
-    /// Host patterns: `*.google.com` matches any name ending in `.google.com`; a name without `*` matches
-    /// itself. Case does not matter, nor a trailing dot.
-    public var mx: [String]
-    /// Concurrent SMTP connections to the provider's hosts (idle kept-open ones included).
-    public var maxConnections: Int
-    /// Messages (transactions) per minute to the provider; halved for a while after a rate-limit deferral.
-    public var maxMessagesPerMinute: Int
+/// The type, the built-in list (gmail, outlook, yahoo) and its overrides are the configuration's
+/// (`ApusConfig.Provider`); matching MX hosts is delivery's.
+public typealias Provider = ApusConfig.Provider
 
-    public init(name: String, mx: [String], maxConnections: Int, maxMessagesPerMinute: Int) {
-        self.name = name
-        self.mx = mx
-        self.maxConnections = maxConnections
-        self.maxMessagesPerMinute = maxMessagesPerMinute
-    }
-
-    /// Whether `host` (an MX host name) belongs to this provider.
+extension ApusConfig.Provider {
+    /// Whether `host` (an MX host name) belongs to this provider: `*.google.com` matches any name ending in
+    /// `.google.com`; a name without `*` matches itself. Case does not matter, nor a trailing dot.
     public func matches(_ host: String) -> Bool {
         let name = Self.normalize(host)
         return mx.contains { pattern in

@@ -65,9 +65,7 @@ public final class MailServer: Service, Sendable {
         self.resolver = resolver
         let mtaSTS = try MTASTSPolicyStore(dns: resolver, cacheDirectory: "\(config.dataDir)/state/mta-sts",
                                            caFile: config.delivery.caFile, group: group, logger: logger)
-        let providers = config.delivery.providers.map {
-            Provider(name: $0.name, mx: $0.mx, maxConnections: $0.maxConnections, maxMessagesPerMinute: $0.maxMessagesPerMinute)
-        }
+        let providers = config.delivery.providers
         let pacer = ProviderPacer()
         let courier = try RemoteCourier(hostname: config.hostname, port: config.delivery.smtpPort, dns: resolver,
                                         tlsLevels: TLSLevelStore(path: "\(config.dataDir)/state/tls-levels.json"),

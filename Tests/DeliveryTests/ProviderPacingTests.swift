@@ -38,9 +38,7 @@ import Testing
     }
 
     @Test func providerPatterns() {
-        let builtIn = ApusConfig.Provider.builtIn.map {
-            Provider(name: $0.name, mx: $0.mx, maxConnections: $0.maxConnections, maxMessagesPerMinute: $0.maxMessagesPerMinute)
-        }
+        let builtIn = ApusConfig.Provider.builtIn
         let gmail = builtIn[0]
         #expect(gmail.matches("gmail-smtp-in.l.google.com."))
         #expect(gmail.matches("ASPMX.L.GOOGLE.COM"))
