@@ -107,6 +107,7 @@ public struct DSN: Sendable {
 
         out += "\r\n--\(boundary)\r\n"
         out += "Content-Type: text/plain; charset=utf-8\r\n"
+        out += "Content-Transfer-Encoding: 8bit\r\n"   // a diagnosis may hold "→", a reply UTF-8 (RFC 6531)
         out += "Content-Description: Notification\r\n\r\n"
         out += "This is the mail system at \(reportingMTA).\r\n\r\n"
         let count = recipients.count == 1 ? "one recipient" : "\(recipients.count) recipients"

@@ -4,20 +4,18 @@ import Foundation
 import MailQueue
 import Testing
 
-/// A fake MX answering the receivers' published codes: the sentence of each shows in `apus queue show`
-/// (deferrals, still queued) and in the DSN's text (refusals).
+/// A fake MX answering every code of the diagnosis table (`DiagnosisTests.cases`, as the receivers send
+/// them): the sentence of each 4xx shows in `apus queue show` (still queued), of each 5xx in the DSN's text.
 @Suite struct DiagnosisDeliveryTests {
-    /// Local part → the MX's reply to RCPT, and the words the diagnosis must contain.
-    static let answers: [(String, String, String)] = [
-        ("t-ptr", "421 4.7.23 The sending IP address for this message doesn't have a PTR record. gsmtp", "requires a PTR record"),
-        ("t-rate", "421 4.7.28 Gmail has detected an unusual rate of mail. gsmtp", "unusual rate of mail"),
-        ("t-ms", "451 4.7.650 The mail server has been temporarily rate limited due to IP reputation", "Microsoft rate-limits"),
-        ("t-yahoo", "421 4.7.0 [TSS04] Messages temporarily deferred due to unexpected volume", "Yahoo defers mail"),
-        ("p-auth", "550 5.7.26 This mail is unauthenticated. gsmtp", "passed neither SPF nor DKIM"),
-        ("p-ms", "550 5.7.515 Access denied, sending domain doesn't meet the required authentication level", "Outlook.com requires SPF, DKIM and DMARC"),
-        ("p-yahoo", "554 5.7.9 Message not accepted for policy reasons [PH01]", "Yahoo refused the message"),
-        ("p-user", "550 5.1.1 no such user", "mailbox does not exist"),
-    ]
+    /// Local part (t-N deferred, p-N refused) → the MX's reply to RCPT, and the words the diagnosis must
+    /// contain, with our sending IP and host name here (127.0.0.1, mx.local.test).
+    static let answers: [(String, String, String)] = DiagnosisTests.cases.enumerated().compactMap { n, c in
+        guard let code = Int(c.reply.prefix(3)) else { return nil }   // our own reasons have no reply code
+        let line = String(c.reply.prefix(3)) + " " + c.reply.dropFirst(4)   // one line: "421-…" would continue
+        let words = c.expected.replacingOccurrences(of: "203.0.113.7", with: "127.0.0.1")
+            .replacingOccurrences(of: "mx.example.com", with: "mx.local.test")
+        return ((code < 500 ? "t-" : "p-") + "\(n)", line, words)
+    }
 
     @Test func sentencesInQueueShowAndTheBounce() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: ServerDeliveryTests.apusBinary),
@@ -35,10 +33,13 @@ import Testing
         #expect(await DeliveryHarness.waitUntil { harness.maildir("sender").count == 1 })
 
         // The bounce: one paragraph per refused recipient, each with its sentence.
-        let dsn = try #require(harness.maildir("sender").first)
+        let dsn = try #require(harness.maildir("sender").first).replacingOccurrences(of: "\r\n", with: "\n")
+        #expect(Self.answers.filter { $0.0.hasPrefix("p-") }.count >= 10)
         for (local, _, words) in Self.answers where local.hasPrefix("p-") {
-            #expect(dsn.contains("<\(local)@codes.test>"))
-            #expect(dsn.contains("What this means: ") && dsn.contains(words), "\(local): \(words)")
+            // The paragraph of this recipient: its reply, then "What this means: <sentence>".
+            let paragraph = dsn.components(separatedBy: "<\(local)@codes.test>:").dropFirst().first?
+                .components(separatedBy: "\n\n").first ?? ""
+            #expect(paragraph.contains("What this means: ") && paragraph.contains(words), "\(local): \(words)\n\(paragraph)")
         }
 
         // apus queue show: the deferred recipients, each with a diagnosis line.
@@ -56,6 +57,7 @@ import Testing
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
         let lines = text.split(separator: "\n").map(String.init)
+        #expect(Self.answers.filter { $0.0.hasPrefix("t-") }.count >= 10)
         for (local, _, words) in Self.answers where local.hasPrefix("t-") {
             let at = try #require(lines.firstIndex { $0.hasPrefix("to: <\(local)@codes.test> pending") }, "\(text)")
             #expect(lines[at + 1].hasPrefix("  diagnosis: ") && lines[at + 1].contains(words), "\(lines[at + 1])")
