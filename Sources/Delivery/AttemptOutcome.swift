@@ -9,7 +9,10 @@ enum AttemptOutcome {
     /// Records `result` (and its diagnosis) on the recipient it is about.
     static func record(_ result: RecipientResult, diagnosis: String?, on recipient: inout QueuedMessage.Recipient) {
         recipient.attempts += 1
-        recipient.lastReply = result.reply
+        // For people (logs, `apus queue show`, the DSN): our own reasons read "4.4.1 connect failed: …" as a
+        // server's would; the status itself is kept typed in `lastStatus`.
+        recipient.lastReply = result.remoteReply != nil || result.outcome == .sent ? result.reply
+            : "\(result.status) \(result.reason)"
         recipient.lastStatus = result.status.description
         recipient.remoteMTA = result.remoteMTA
         recipient.diagnosis = diagnosis
