@@ -285,7 +285,7 @@ import Testing
         let next = try #require(await harness.meta(id)?.nextAttempt)
         #expect(next.timeIntervalSinceNow > 3000)
         mx.setBehavior { $0.rcpt = { _ in "250 2.1.5 Ok" } }
-        FileManager.default.createFile(atPath: harness.root + "/state/retry/" + id, contents: Data())
+        _ = FileManager.default.createFile(atPath: harness.root + "/state/retry/" + id, contents: Data())
         #expect(await DeliveryHarness.waitUntil(5) { harness.queueIDs().isEmpty })
         #expect(mx.received.count == 1)
         await harness.stop()
