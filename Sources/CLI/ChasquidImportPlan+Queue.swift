@@ -1,4 +1,5 @@
 import Chasquid
+import ConfigFiles
 import Foundation
 import MailQueue
 import NIOCore

@@ -31,6 +31,8 @@ struct CheckCommand: AsyncParsableCommand {
               listener     mx, submission, submissions answer 220 (from here:
                            a firewall may still block them from outside)
               outbound     this machine can connect to port 25 of another server
+              delivery     with [delivery] relay_host: the smarthost answers over TLS
+                           and accepts the login of relay_auth_file (instead of outbound)
               dnsbl        blocklists answer the resolver; this server is not listed
 
             This server's addresses are the global addresses of its interfaces; behind NAT (AWS, Google \
@@ -110,7 +112,12 @@ struct CheckCommand: AsyncParsableCommand {
             findings += await server.checkMTASTS()
             findings += await server.checkCertificate()
             findings += await server.checkListeners()
-            findings += await server.checkOutbound(preferIPv6: found.ours.contains { !$0.isIPv4 })
+            if let relay = await RelayCheck.check(config, configDirectory: configDirectory, dns: resolver) {
+                findings.append(relay)
+            } else {
+                findings.append(.ok("delivery", "mail for other domains goes straight to each domain's MX hosts (port \(config.delivery.smtpPort))"))
+                findings += await server.checkOutbound(preferIPv6: found.ours.contains { !$0.isIPv4 })
+            }
             findings += await server.checkBlocklists(found.ours)
         }
         findings += await SendingHygiene.check(dataDir: config.dataDir, domain: domain)

@@ -1,3 +1,4 @@
+import ConfigFiles
 import ArgumentParser
 import Config
 import Foundation
@@ -75,7 +76,9 @@ struct QueueCommand: AsyncParsableCommand {
             if let next = meta.nextAttempt { print("next attempt: \(next == .distantFuture ? "held" : "\(next)")") }
             for r in meta.recipients {
                 print("to: <\(r.address)> \(r.state.rawValue) attempts=\(r.attempts)"
+                      + (r.route.map { " route=\($0.rawValue)" } ?? "") + (r.provider.map { " provider=\($0)" } ?? "")
                       + (r.remoteMTA.map { " mta=\($0)" } ?? "") + (r.lastReply.map { " last=\"\($0)\"" } ?? ""))
+                if let diagnosis = r.diagnosis { print("  diagnosis: \(diagnosis)") }
             }
             print("")
             let text = String(decoding: body.readableBytesView, as: UTF8.self)

@@ -49,7 +49,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw CLIError("\(error)")
         }
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: server)],
+            services: server.services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         do {

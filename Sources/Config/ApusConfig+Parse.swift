@@ -66,7 +66,7 @@ extension ApusConfig {
             guard let entry = root[name] else { continue }
             guard case .table(let table) = entry.value else { continue }
             let known = fields.filter { $0.table == name }.map(\.key)
-            for key in table.keys where !known.contains(key) {
+            for key in table.keys where !known.contains(key) && !(name == "delivery" && key == "providers") {
                 throw fail(table[key]!.line,
                            "unknown key \(TOMLWriter.quote(key)) in [\(name)]" + suggestion(key, known, brackets: false))
             }
@@ -125,6 +125,10 @@ extension ApusConfig {
                 }
                 config[keyPath: keyPath] = addresses
             }
+        }
+
+        if let entry = root["delivery"], case .table(let delivery) = entry.value {
+            try decodeProviders(delivery, into: &config, fail: fail)
         }
 
         // [senders]: quoted address keys, each an array of strings.

@@ -24,6 +24,7 @@ extension ApusConfig {
                 out += "- Default: \(field.referenceDefault(defaults))\n"
             }
         }
+        out += providersReference()
         out += Reference.senders()
         return out
     }

@@ -41,7 +41,7 @@ extension ApusConfig {
                 }
             case .duration(let keyPath):
                 let value = self[keyPath: keyPath]
-                if value.seconds < 1 {
+                if value.seconds < 1 && field.key != "delay_warning_after" {
                     out.append(Problem(key: field.keyPath, reason: "\(name(field)) must be at least 1 second, not \(value)"))
                 }
             case .addresses(let keyPath, _):
@@ -72,6 +72,24 @@ extension ApusConfig {
                 out.append(Problem(key: ["webhooks"], reason: "[[webhooks]] for \(webhook.url) needs secret_file = \"webhook.secret\" (a file with the signing secret, relative to the config directory)"))
             }
         }
+        out += providerProblems()
+        if !["starttls", "tls"].contains(delivery.relayTLS) {
+            out.append(Problem(key: ["delivery", "relay_tls"],
+                               reason: "\"relay_tls\" in [delivery] must be \"starttls\" or \"tls\", not \(TOMLWriter.quote(delivery.relayTLS))"))
+        }
+        if !["both", "ipv4", "ipv6"].contains(delivery.ipVersion) {
+            out.append(Problem(key: ["delivery", "ip_version"],
+                               reason: "\"ip_version\" in [delivery] must be \"both\", \"ipv4\" or \"ipv6\", not \(TOMLWriter.quote(delivery.ipVersion))"))
+        }
+        for (key, value, six) in [("source_ipv4", delivery.sourceIPv4, false), ("source_ipv6", delivery.sourceIPv6, true)]
+            where !value.isEmpty && !Self.isIPLiteral(value, v6: six) {
+            out.append(Problem(key: ["delivery", key],
+                               reason: "\"\(key)\" in [delivery] must be an \(six ? "IPv6" : "IPv4") address of this machine, not \(TOMLWriter.quote(value))"))
+        }
+        if !delivery.relayAuthFile.isEmpty && delivery.relayHost.isEmpty {
+            out.append(Problem(key: ["delivery", "relay_auth_file"],
+                               reason: "\"relay_auth_file\" in [delivery] is set but \"relay_host\" is empty: set the smarthost too"))
+        }
         for key in senders.keys.sorted() {
             let shown = TOMLWriter.quote(key) + " in [senders]"
             if !Self.looksLikeAddress(key, allowWildcard: false) {
@@ -83,6 +101,18 @@ extension ApusConfig {
             }
         }
         return out
+    }
+
+    /// An IPv4 dotted quad, or (v6) an IPv6 address without brackets.
+    static func isIPLiteral(_ text: String, v6: Bool) -> Bool {
+        if !v6 {
+            let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+            return parts.count == 4 && parts.allSatisfy { p in
+                !p.isEmpty && p.count <= 3 && p.allSatisfy(\.isASCII) && p.allSatisfy(\.isNumber) && Int(p)! <= 255
+            }
+        }
+        return text.contains(":") && text.allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." }
+            && text.split(separator: ":", omittingEmptySubsequences: false).count <= 8
     }
 
     /// `local@domain` with a non-empty local part and a valid domain; `*@domain` when wildcards are allowed.

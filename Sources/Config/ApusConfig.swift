@@ -240,6 +240,23 @@ public struct ApusConfig: Sendable, Equatable {
         /// High-water mark of the queue: below this many free bytes on the queue's file system new
         /// messages get `452 4.3.1` (the queue itself has no item cap).
         public var queueMinFreeBytes: Int = 268_435_456
+        /// `delay_warning_after`: one RFC 3464 "delayed" DSN to the sender when a message is still queued
+        /// this long after it arrived; zero never.
+        public var delayWarningAfter: ConfigDuration = .hours(4)
+        /// `relay_host`: the smarthost, "host:port"; empty: deliver to each domain's MX hosts.
+        public var relayHost: String = ""
+        /// `relay_auth_file`: a file holding "user password" for the smarthost; relative to the config
+        /// directory unless absolute; empty: no AUTH.
+        public var relayAuthFile: String = ""
+        /// `relay_tls`: "starttls" (submission, 587) or "tls" (implicit, 465).
+        public var relayTLS: String = "starttls"
+        /// `ip_version`: "both", "ipv4" or "ipv6": the address families outbound connections use.
+        public var ipVersion: String = "both"
+        /// `source_ipv4`, `source_ipv6`: our addresses to connect from; empty lets the kernel choose.
+        public var sourceIPv4: String = ""
+        public var sourceIPv6: String = ""
+        /// `[delivery.providers.NAME]`: limits per mail provider (built in: gmail, outlook, yahoo).
+        public var providers: [Provider] = Provider.builtIn
 
         public init(smtpPort: Int = 25, giveUpAfter: ConfigDuration = .days(5), caFile: String = "",
                     holdRemote: Bool = false) {

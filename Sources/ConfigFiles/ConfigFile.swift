@@ -24,7 +24,7 @@ public enum ConfigFile {
     /// A system call that failed: what it did, on which path, and its errno.
     public struct Failure: Error, Sendable, Hashable, CustomStringConvertible {
         public enum Operation: String, Sendable, Hashable, CustomStringConvertible {
-            case stat, fstat, mkdir, open, create, chgrp, chmod, read, write, fsync, link
+            case stat, fstat, mkdir, open, create, chgrp, chown, chmod, read, write, fsync, link, rename, unlink
             public var description: String { rawValue }
         }
 
@@ -33,6 +33,12 @@ public enum ConfigFile {
         public let errno: Int32
 
         public var description: String { "\(operation) \(path): \(String(cString: strerror(errno)))" }
+
+        public init(operation: Operation, path: String, errno: Int32) {
+            self.operation = operation
+            self.path = path
+            self.errno = errno
+        }
     }
 
     /// Creates the secret `path` holding `contents` unless it exists (false then), 0640 or 0600 as above.
@@ -129,44 +135,33 @@ public enum ConfigFile {
 
     /// A temporary file in the same directory gets the group and mode (`secret`: 0640 or 0600, else 0644), is
     /// written and fsync'd, then hard-linked to `path` (which fails if `path` exists: never a replacement) and
-    /// removed; the directory is fsync'd.
+    /// removed; the directory is fsync'd (`DurableFile`).
     static func createByLink(_ path: String, contents: [UInt8], secret: Bool) throws(Failure) -> Bool {
         let dir = parent(of: path)
         var parentInfo = stat()
         guard stat(dir, &parentInfo) == 0 else { throw Failure(operation: .stat, path: dir, errno: errno) }
-        let name = path.split(separator: "/").last ?? "new"
-        let temp = "\(dir)/.\(name).tmp.\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw Failure(operation: .create, path: temp, errno: errno) }
-        var linked = false
-        defer { if !linked { unlink(temp) } }
         do {
-            defer { close(fd) }
-            var info = stat()
-            guard fstat(fd, &info) == 0 else { throw Failure(operation: .fstat, path: temp, errno: errno) }
-            if info.st_gid != parentInfo.st_gid {
-                if fchown(fd, uid_t.max, parentInfo.st_gid) == 0 {
-                    info.st_gid = parentInfo.st_gid
-                } else if geteuid() == 0 {
-                    throw Failure(operation: .chgrp, path: temp, errno: errno)
+            let tmp = try contents.withUnsafeBytes { buffer in
+                try DurableFile.temporaryCopy([buffer], in: dir) { fd, tmp in
+                    var info = stat()
+                    guard fstat(fd, &info) == 0 else { throw Failure(operation: .fstat, path: tmp, errno: errno) }
+                    if info.st_gid != parentInfo.st_gid {
+                        if fchown(fd, uid_t.max, parentInfo.st_gid) == 0 {
+                            info.st_gid = parentInfo.st_gid
+                        } else if geteuid() == 0 {
+                            throw Failure(operation: .chgrp, path: tmp, errno: errno)
+                        }
+                    }
+                    let mode = secret ? secretMode(fileGroup: info.st_gid, directory: parentInfo) : 0o644
+                    guard fchmod(fd, mode) == 0 else { throw Failure(operation: .chmod, path: tmp, errno: errno) }
                 }
             }
-            let mode = secret ? secretMode(fileGroup: info.st_gid, directory: parentInfo) : 0o644
-            guard fchmod(fd, mode) == 0 else { throw Failure(operation: .chmod, path: temp, errno: errno) }
-            try writeAll(fd, contents, path: temp)
-            guard fsync(fd) == 0 else { throw Failure(operation: .fsync, path: temp, errno: errno) }
+            return try DurableFile.linkInPlace(tmp, at: path)
+        } catch let failure as Failure {
+            throw failure
+        } catch {
+            throw Failure(operation: .write, path: path, errno: EIO)   // not reached: DurableFile throws Failure
         }
-        guard link(temp, path) == 0 else {
-            if errno == EEXIST { return false }
-            throw Failure(operation: .link, path: path, errno: errno)
-        }
-        linked = true
-        unlink(temp)
-        let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard dfd >= 0 else { throw Failure(operation: .open, path: dir, errno: errno) }
-        defer { close(dfd) }
-        guard fsync(dfd) == 0 else { throw Failure(operation: .fsync, path: dir, errno: errno) }
-        return true
     }
 
     /// 0640 when the file has its directory's group and the directory is closed to others, else 0600.

@@ -1,3 +1,4 @@
+import ConfigFiles
 import DNSCore
 import Foundation
 import Logging

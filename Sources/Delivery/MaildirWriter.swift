@@ -1,5 +1,6 @@
 /// Local delivery couriers. For now: Maildir (https://cr.yp.to/proto/maildir.html), written
 /// durably: the file is created in `tmp/`, fsync'd, then renamed into `new/`, and `new/` is fsync'd.
+import ConfigFiles
 import Foundation
 import MailQueue
 import NIOCore
@@ -45,7 +46,7 @@ public enum MaildirWriter {
             }
         }
         guard rename(tmpPath, "\(maildir)/new/\(name)") == 0 else {
-            throw DurableFile.IOError(operation: "rename", path: "\(maildir)/new/\(name)", errno: errno)
+            throw DurableFile.IOError(operation: .rename, path: "\(maildir)/new/\(name)", errno: errno)
         }
         try DurableFile.syncDirectory("\(maildir)/new")
         return name

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
+import SMTPProtocol
 import SMTPTransport
 
 /// Delivery to other mail servers over SMTP (RFC 5321), DESIGN.md §4.
@@ -31,6 +32,12 @@ public struct RemoteCourier: Courier {
     public let pool: SMTPConnectionPool
     /// MTA-STS (RFC 8461) policies; nil turns MTA-STS off.
     public let mtaSTS: MTASTSPolicyStore?
+    /// `[delivery.providers]`: MX host patterns with connection and pace limits.
+    public let providers: [Provider]
+    /// Where those limits are kept; nil turns pacing off.
+    public let pacing: (any ProviderPacing)?
+    /// `ip_version`, `source_ipv4`, `source_ipv6`.
+    public let outbound: OutboundAddresses
     let verifyingContext: NIOSSLContext
     let opportunisticContext: NIOSSLContext
     let group: any EventLoopGroup
@@ -43,8 +50,12 @@ public struct RemoteCourier: Courier {
     /// - Parameter caFile: PEM file of trusted CAs; empty means the system trust store.
     public init(hostname: String, port: Int = 25, dns: any DNSResolving, tlsLevels: TLSLevelStore, caFile: String = "",
                 timeouts: SMTPClientTimeouts = SMTPClientTimeouts(), pool: SMTPConnectionPool = SMTPConnectionPool(),
-                mtaSTS: MTASTSPolicyStore? = nil,
+                mtaSTS: MTASTSPolicyStore? = nil, providers: [Provider] = [], pacing: (any ProviderPacing)? = nil,
+                outbound: OutboundAddresses = OutboundAddresses(),
                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger) throws {
+        self.outbound = outbound
+        self.providers = providers
+        self.pacing = pacing
         self.pool = pool
         self.mtaSTS = mtaSTS
         self.hostname = hostname
@@ -69,10 +80,16 @@ public struct RemoteCourier: Courier {
         return groups.keys.sorted().flatMap { groups[$0]!.shuffled(using: &rng).map { $0.exchange.description } }
     }
 
+    public func deliver(_ batch: DeliveryBatch) async -> [RecipientResult] {
+        await deliver(domain: batch.destination, mailFrom: batch.mailFrom, recipients: batch.addresses,
+                      message: batch.message, smtputf8: batch.smtputf8)
+    }
+
+    /// One attempt for `recipients`, all in `domain`: MX lookup, then host after host until one answers.
     public func deliver(domain: String, mailFrom: String, recipients: [String], message: ByteBuffer,
                         smtputf8: Bool) async -> [RecipientResult] {
-        func all(_ outcome: RecipientResult.Outcome, _ status: String, _ reason: String) -> [RecipientResult] {
-            recipients.map { RecipientResult(address: $0, outcome: outcome, status: status, reply: reason) }
+        func all(_ outcome: RecipientResult.Outcome, _ status: EnhancedStatusCode, _ reason: String) -> [RecipientResult] {
+            RecipientResult.all(recipients, outcome, status, reason)
         }
         if let results = await reuse(domain: domain, mailFrom: mailFrom, recipients: recipients, message: message,
                                      smtputf8: smtputf8) {
@@ -83,7 +100,7 @@ public struct RemoteCourier: Courier {
         switch await dns.mx(domain) {
         case .success(let records):
             if records.contains(where: \.isNullMX) {
-                return all(.permanent, "5.1.10", "the domain \(domain) accepts no mail (null MX, RFC 7505)")
+                return all(.permanent, EnhancedStatusCode(5, 1, 10), "the domain \(domain) accepts no mail (null MX, RFC 7505)")
             }
             var rng = SystemRandomNumberGenerator()
             hosts = Self.orderHosts(records, using: &rng)
@@ -91,9 +108,9 @@ public struct RemoteCourier: Courier {
             hosts = [domain]
             implicitMX = true
         case .failure(.nxdomain):
-            return all(.permanent, "5.1.2", "the domain \(domain) does not exist (NXDOMAIN)")
+            return all(.permanent, EnhancedStatusCode(5, 1, 2), "the domain \(domain) does not exist (NXDOMAIN)")
         case .failure(let failure):
-            return all(.temporary, "4.4.3", "MX lookup for \(domain) failed: \(failure)")
+            return all(.temporary, EnhancedStatusCode(4, 4, 3), "MX lookup for \(domain) failed: \(failure)")
         }
 
         var required = await tlsLevels.level(for: domain)
@@ -103,7 +120,7 @@ public struct RemoteCourier: Courier {
             let allowed = hosts.filter(policy.matches)
             if policy.mode == .enforce {
                 guard !allowed.isEmpty else {
-                    return all(.temporary, "4.7.5", "no MX host of \(domain) matches its MTA-STS policy (mx: \(policy.mx.joined(separator: ", ")))")
+                    return all(.temporary, EnhancedStatusCode(4, 7, 5), "no MX host of \(domain) matches its MTA-STS policy (mx: \(policy.mx.joined(separator: ", ")))")
                 }
                 hosts = allowed
                 required = .tlsVerified
@@ -118,8 +135,11 @@ public struct RemoteCourier: Courier {
             let ips: [IPAddress]
             switch await dns.addresses(host) {
             case .success(let list):
-                ips = list
+                ips = outbound.usable(list)
                 anyAddress = true
+                if ips.isEmpty {
+                    lastError = "\(host) has no \(outbound.ipVersion == .ipv4 ? "IPv4" : "IPv6") address ([delivery] ip_version = \"\(outbound.ipVersion.rawValue)\")"
+                }
             case .failure(let failure):
                 if failure.isTemporary { temporaryDNS = true }
                 lastError = "address lookup for \(host) failed: \(failure)"
@@ -138,9 +158,9 @@ public struct RemoteCourier: Courier {
             }
         }
         if implicitMX && !anyAddress && !temporaryDNS {
-            return all(.permanent, "5.1.2", "the domain \(domain) has no MX and no address record")
+            return all(.permanent, EnhancedStatusCode(5, 1, 2), "the domain \(domain) has no MX and no address record")
         }
-        return all(.temporary, "4.4.1", lastError)
+        return all(.temporary, EnhancedStatusCode(4, 4, 1), lastError)
     }
 
     enum Attempt {
@@ -152,18 +172,23 @@ public struct RemoteCourier: Courier {
                  mailFrom: String,
                  recipients: [String], message: ByteBuffer, smtputf8: Bool) async -> Attempt {
         let mta = "\(host) [\(ip)]"
+        let provider = Provider.of(host, in: providers)
+        await openSlot(provider)
         let connection: SMTPClientConnection
         do {
             var log = logger
             log[metadataKey: "mx"] = "\(mta)"
             connection = try await SMTPClientConnection.connect(ip: ip, port: port, timeouts: timeouts, group: group,
-                                                                logger: log)
+                                                                source: outbound.source(for: ip), logger: log)
         } catch {
+            closeSlot(provider)
             return .tryNext("\(error)")
         }
+        releaseSlotOnClose(connection, provider)
         do {
             let greeting = try await connection.readReply(timeout: timeouts.greeting, waitingFor: "the greeting")
             guard greeting.code == 220 else {
+                noteRateLimit(greeting, provider)
                 await connection.quit()
                 return .tryNext("greeting: \(greeting)")
             }
@@ -216,141 +241,23 @@ public struct RemoteCourier: Courier {
             }
             let tls = tlsVersion.map { "\($0) \(level == .tlsVerified ? "verified" : "unverified")" }
             do {
-                let results = try await transaction(connection, ehlo: ehlo, mta: mta, tls: tls, mailFrom: mailFrom,
-                                                    recipients: recipients, message: message, smtputf8: smtputf8)
-                await finish(SMTPConnectionPool.Session(connection: connection, ehlo: ehlo, mta: mta, tls: tls, transactions: 1),
+                await messageSlot(provider)
+                let results = paced(try await transaction(connection, ehlo: ehlo, mta: mta, tls: tls, mailFrom: mailFrom,
+                                                          recipients: recipients, message: message, smtputf8: smtputf8),
+                                    provider)
+                await finish(SMTPConnectionPool.Session(connection: connection, ehlo: ehlo, mta: mta, tls: tls, transactions: 1,
+                                                        provider: provider),
                              domain: domain)
                 return .done(results)
             } catch {
                 // The server took part in the transaction: its failure defers every recipient not yet done.
                 await connection.close()
-                return .done(recipients.map {
-                    RecipientResult(address: $0, outcome: .temporary, status: "4.4.2", reply: "\(mta): \(error)",
-                                    remoteMTA: mta, tls: tls)
-                })
+                return .done(paced(RecipientResult.all(recipients, .temporary, EnhancedStatusCode(4, 4, 2), "\(mta): \(error)",
+                                                        remoteMTA: mta, tls: tls), provider))
             }
         } catch {
             await connection.close()
             return .tryNext("\(error)")
         }
-    }
-
-    /// A parked session to `domain`, reset with RSET, carries this message too. Nil when there is none or
-    /// it turned out to be unusable before MAIL (then the normal path runs).
-    func reuse(domain: String, mailFrom: String, recipients: [String], message: ByteBuffer, smtputf8: Bool) async
-        -> [RecipientResult]? {
-        while var session = await pool.take(domain) {
-            do {
-                let reset = try await session.connection.command("RSET")
-                guard reset.code == 250 else {
-                    await session.connection.quit()
-                    continue
-                }
-            } catch {
-                await session.connection.close()
-                continue
-            }
-            logger.debug("reusing the connection to \(session.mta) for \(domain)")
-            do {
-                let results = try await transaction(session.connection, ehlo: session.ehlo, mta: session.mta, tls: session.tls,
-                                                    mailFrom: mailFrom, recipients: recipients, message: message,
-                                                    smtputf8: smtputf8)
-                session.transactions += 1
-                await finish(session, domain: domain)
-                return results
-            } catch {
-                await session.connection.close()
-                return recipients.map {
-                    RecipientResult(address: $0, outcome: .temporary, status: "4.4.2", reply: "\(session.mta): \(error)",
-                                    remoteMTA: session.mta, tls: session.tls)
-                }
-            }
-        }
-        return nil
-    }
-
-    /// After a transaction: park the session for the next message, or QUIT.
-    func finish(_ session: SMTPConnectionPool.Session, domain: String) async {
-        if !(await pool.park(session, for: domain)) { await session.connection.quit() }
-    }
-
-    /// MAIL, RCPT…, DATA on an established session (RFC 5321 §3.3), pipelined when offered (RFC 2920).
-    func transaction(_ connection: SMTPClientConnection, ehlo: SMTPClientReply, mta: String, tls: String?,
-                     mailFrom: String, recipients: [String], message: ByteBuffer, smtputf8: Bool) async throws
-        -> [RecipientResult] {
-        func result(_ address: String, _ reply: SMTPClientReply) -> RecipientResult {
-            let outcome: RecipientResult.Outcome = reply.isPermanent ? .permanent : reply.isPositive ? .sent : .temporary
-            let status = reply.enhancedStatus ?? (reply.isPermanent ? "5.0.0" : reply.isPositive ? "2.0.0" : "4.0.0")
-            return RecipientResult(address: address, outcome: outcome, status: status, reply: reply.description,
-                                   remoteMTA: mta, tls: tls)
-        }
-        func all(_ outcome: RecipientResult.Outcome, _ status: String, _ reason: String) -> [RecipientResult] {
-            recipients.map { RecipientResult(address: $0, outcome: outcome, status: status, reply: reason, remoteMTA: mta, tls: tls) }
-        }
-        let extensions = ehlo.extensions
-        let size = message.readableBytes
-        var parameters = ""
-        if let limit = extensions["SIZE"] {
-            if let max = Int(limit), max > 0, size > max {
-                await connection.quit()
-                return all(.permanent, "5.3.4", "message of \(size) bytes exceeds the limit of \(max) bytes of \(mta)")
-            }
-            parameters += " SIZE=\(size)"
-        }
-        let eightBit = message.readableBytesView.contains { $0 >= 0x80 }
-        if eightBit && extensions["8BITMIME"] != nil { parameters += " BODY=8BITMIME" }
-        let needsUTF8 = smtputf8 || !mailFrom.allSatisfy(\.isASCII) || recipients.contains { !$0.allSatisfy(\.isASCII) }
-        if needsUTF8 {
-            guard extensions["SMTPUTF8"] != nil else {
-                await connection.quit()
-                return all(.permanent, "5.6.7", "\(mta) does not support SMTPUTF8, which this message needs (RFC 6531)")
-            }
-            parameters += " SMTPUTF8"
-        }
-        let mailCommand = "MAIL FROM:<\(mailFrom)>\(parameters)"
-        let rcptCommands = recipients.map { "RCPT TO:<\($0)>" }
-        let t = timeouts
-        var mailReply: SMTPClientReply
-        var rcptReplies: [SMTPClientReply] = []
-        var dataReply: SMTPClientReply?
-        if extensions["PIPELINING"] != nil {
-            try await connection.send([mailCommand] + rcptCommands + ["DATA"])
-            mailReply = try await connection.readReply(timeout: t.mailAndRcpt, waitingFor: "the reply to MAIL")
-            for _ in recipients {
-                rcptReplies.append(try await connection.readReply(timeout: t.mailAndRcpt, waitingFor: "the reply to RCPT"))
-            }
-            dataReply = try await connection.readReply(timeout: t.dataInitiation, waitingFor: "the reply to DATA")
-        } else {
-            mailReply = try await connection.command(mailCommand, timeout: t.mailAndRcpt)
-            if mailReply.isPositive {
-                for command in rcptCommands {
-                    rcptReplies.append(try await connection.command(command, timeout: t.mailAndRcpt))
-                }
-                if rcptReplies.contains(where: \.isPositive) {
-                    dataReply = try await connection.command("DATA", timeout: t.dataInitiation)
-                }
-            }
-        }
-        guard mailReply.isPositive else {
-            if dataReply?.code == 354 { await connection.close() } else { await connection.quit() }
-            return recipients.map { result($0, mailReply) }
-        }
-        var results = zip(recipients, rcptReplies).map { result($0, $1) }
-        let accepted = results.indices.filter { results[$0].outcome == .sent }
-        guard !accepted.isEmpty else {
-            if dataReply?.code == 354 { await connection.close() } else { await connection.quit() }
-            return results
-        }
-        guard let dataReply, dataReply.code == 354 else {
-            await connection.quit()
-            let reply = dataReply ?? SMTPClientReply(code: 451, lines: ["4.0.0 no reply to DATA"])
-            let bad = reply.isPositive ? SMTPClientReply(code: 451, lines: ["4.5.0 unexpected reply to DATA: \(reply)"]) : reply
-            for i in accepted { results[i] = result(recipients[i], bad) }
-            return results
-        }
-        try await connection.sendMessage(message)
-        let final = try await connection.readReply(timeout: t.dataTermination, waitingFor: "the reply after the message")
-        for i in accepted { results[i] = result(recipients[i], final) }
-        return results
     }
 }

@@ -12,6 +12,8 @@ public actor SMTPConnectionPool {
         public let mta: String
         public let tls: String?
         public var transactions: Int
+        /// The provider whose connection slot this session holds (`ProviderPacing`), if any.
+        public var provider: Provider? = nil
     }
 
     struct Parked {
@@ -42,6 +44,27 @@ public actor SMTPConnectionPool {
             if wasParked && parked.session.connection.channel.isActive { return parked.session }
         }
         return nil
+    }
+
+    /// Closes one parked session to `provider` (its connection slot is wanted by another domain).
+    /// Returns whether there was one.
+    @discardableResult
+    public func closeIdle(provider: String) -> Bool {
+        for (domain, list) in idle {
+            guard let index = list.lastIndex(where: { $0.session.provider?.name == provider }) else { continue }
+            var rest = list
+            let parked = rest.remove(at: index)
+            idle[domain] = rest.isEmpty ? nil : rest
+            let wasParked = parked.token.withLockedValue { p in
+                defer { p = false }
+                return p
+            }
+            guard wasParked else { continue }
+            let channel = parked.session.connection.channel
+            channel.writeAndFlush(ByteBuffer(string: "QUIT\r\n")).whenComplete { _ in channel.close(promise: nil) }
+            return true
+        }
+        return false
     }
 
     /// Parks `session` for `domain`. Returns false when the caller should close it instead.

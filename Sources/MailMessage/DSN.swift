@@ -30,9 +30,16 @@ public struct DSN: Sendable {
         public var remoteMTA: String?
         /// The server's reply or our own reason (`Diagnostic-Code: smtp;…`).
         public var diagnostic: String?
+        /// One plain sentence on what a known provider code means and what to fix; in the text part only.
+        public var diagnosis: String?
+        /// For `delayed`: when the queue gives up (`Will-Retry-Until`, RFC 3464 §2.3.9).
+        public var willRetryUntil: Date?
 
         public init(finalRecipient: String, originalRecipient: String? = nil, action: String = "failed",
-                    status: String, remoteMTA: String? = nil, diagnostic: String? = nil) {
+                    status: String, remoteMTA: String? = nil, diagnostic: String? = nil, diagnosis: String? = nil,
+                    willRetryUntil: Date? = nil) {
+            self.diagnosis = diagnosis
+            self.willRetryUntil = willRetryUntil
             self.finalRecipient = finalRecipient
             self.originalRecipient = originalRecipient
             self.action = action
@@ -83,11 +90,12 @@ public struct DSN: Sendable {
     /// The whole DSN message, CRLF line endings, ready to queue.
     public var rendered: [UInt8] {
         let boundary = "=_apus-dsn-\(token)"
-        let gaveUp = recipients.contains { $0.status.hasPrefix("4") }
+        let delayed = !recipients.isEmpty && recipients.allSatisfy { $0.action == "delayed" }
+        let gaveUp = !delayed && recipients.contains { $0.status.hasPrefix("4") }
         var out = ""
         out += "From: Mail Delivery System <MAILER-DAEMON@\(reportingMTA)>\r\n"
         out += "To: <\(Self.clean(sender))>\r\n"
-        out += "Subject: Undelivered mail returned to sender\r\n"
+        out += delayed ? "Subject: Delayed mail (still being retried)\r\n" : "Subject: Undelivered mail returned to sender\r\n"
         out += "Date: \(RFC5322Date.format(date))\r\n"
         out += "Message-ID: <dsn.\(queueID).\(token)@\(reportingMTA)>\r\n"
         out += "Auto-Submitted: auto-replied\r\n"
@@ -99,10 +107,18 @@ public struct DSN: Sendable {
 
         out += "\r\n--\(boundary)\r\n"
         out += "Content-Type: text/plain; charset=utf-8\r\n"
+        out += "Content-Transfer-Encoding: 8bit\r\n"   // a diagnosis may hold "→", a reply UTF-8 (RFC 6531)
         out += "Content-Description: Notification\r\n\r\n"
         out += "This is the mail system at \(reportingMTA).\r\n\r\n"
-        out += "Your message (queue id \(queueID)) could not be delivered to "
-        out += recipients.count == 1 ? "one recipient.\r\n" : "\(recipients.count) recipients.\r\n"
+        let count = recipients.count == 1 ? "one recipient" : "\(recipients.count) recipients"
+        if delayed {
+            out += "Your message (queue id \(queueID)) has not yet been delivered to \(count).\r\n"
+            if let until = recipients.compactMap(\.willRetryUntil).max() {
+                out += "Delivery is still being tried until \(RFC5322Date.format(until)); you need not send it again.\r\n"
+            }
+        } else {
+            out += "Your message (queue id \(queueID)) could not be delivered to \(count).\r\n"
+        }
         if gaveUp {
             out += "Delivery was retried until the time limit ran out.\r\n"
         }
@@ -110,7 +126,9 @@ public struct DSN: Sendable {
         for r in recipients {
             out += "<\(Self.clean(r.finalRecipient))>"
             if let mta = r.remoteMTA { out += ": host \(Self.clean(mta)) said:" } else { out += ":" }
-            out += "\r\n    \(Self.clean(r.diagnostic ?? "status \(r.status)"))\r\n\r\n"
+            out += "\r\n    \(Self.clean(r.diagnostic ?? "status \(r.status)"))\r\n"
+            if let diagnosis = r.diagnosis { out += "    What this means: \(Self.clean(diagnosis))\r\n" }
+            out += "\r\n"
         }
 
         out += "--\(boundary)\r\n"
@@ -132,6 +150,7 @@ public struct DSN: Sendable {
             if let mta = r.remoteMTA { out += "Remote-MTA: dns;\(Self.hostOnly(mta))\r\n" }
             if let diagnostic = r.diagnostic { out += "Diagnostic-Code: smtp;\(Self.clean(diagnostic))\r\n" }
             out += "Last-Attempt-Date: \(RFC5322Date.format(date))\r\n"
+            if let until = r.willRetryUntil { out += "Will-Retry-Until: \(RFC5322Date.format(until))\r\n" }
         }
 
         out += "\r\n--\(boundary)\r\n"

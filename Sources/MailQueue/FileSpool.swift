@@ -98,7 +98,7 @@ public struct FileSpool: Spool {
         try await threadPool.runIfActive {
             unlink(state)
             guard unlink(msg) == 0 || errno == ENOENT else {
-                throw DurableFile.IOError(operation: "unlink", path: msg, errno: errno)
+                throw DurableFile.IOError(operation: .unlink, path: msg, errno: errno)
             }
             try DurableFile.syncDirectory(dir)
         }

@@ -31,6 +31,16 @@ public struct QueuedMessage: Codable, Sendable, Hashable {
         /// Set for a `| command` alias (issue 5): deliver by running this command (`PipeCourier`) with the
         /// message on stdin; `address` is then the alias that holds the command, not a mailbox.
         public var command: String? = nil
+        /// How this recipient is delivered, set at expansion; nil in queue files older than routes (the runner
+        /// then derives it, `Router`).
+        public var route: Route? = nil
+        /// The enhanced status code (RFC 3463) of the last attempt, "5.1.1": kept typed beside `lastReply` so
+        /// that a DSN reports it without reading it back out of the reply text.
+        public var lastStatus: String? = nil
+        /// One sentence on what `lastReply` means and what to fix, for a known provider code (`Diagnosis`).
+        public var diagnosis: String? = nil
+        /// `[delivery.providers.NAME]` of the server that gave `lastReply`, when it matched one.
+        public var provider: String? = nil
 
         public init(address: String, original: String, state: RecipientState = .pending,
                     attempts: Int = 0, lastReply: String? = nil) {
@@ -54,6 +64,8 @@ public struct QueuedMessage: Codable, Sendable, Hashable {
     public var size: Int
     /// When delivery of the pending recipients is next due; nil means now. Set by the queue runner.
     public var nextAttempt: Date? = nil
+    /// When the "delayed" DSN (RFC 3464 `Action: delayed`) went to the sender; nil until then. Sent once.
+    public var delayWarningSent: Date? = nil
 
     public init(id: String, mailFrom: String, recipients: [Recipient], receivedAt: Date, clientAddress: String,
                 clientName: String, authenticatedUser: String?, smtputf8: Bool, size: Int) {
@@ -69,6 +81,12 @@ public struct QueuedMessage: Codable, Sendable, Hashable {
     }
 
     public var isDone: Bool { recipients.allSatisfy { $0.state != .pending } }
+
+    /// The domain of `address` (after the last `@`), "" when there is none.
+    public static func domain(of address: String) -> String {
+        guard let at = address.lastIndex(of: "@") else { return "" }
+        return String(address[address.index(after: at)...])
+    }
 
     /// A new queue id: 8 hex digits of seconds since 1970, then 8 random hex digits.
     /// Sorts by arrival and is unique enough to be a file name.

@@ -45,7 +45,7 @@ public struct RetrySchedule: Sendable, Hashable {
         return .retry(at: min(now.addingTimeInterval(delay), deadline))
     }
 
-    static func seconds(_ d: Duration) -> Double {
+    public static func seconds(_ d: Duration) -> Double {
         Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 }

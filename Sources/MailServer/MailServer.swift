@@ -1,3 +1,4 @@
+import ConfigFiles
 import Certificates
 import Config
 import Delivery
@@ -17,16 +18,18 @@ import UnixSignals
 import SMTPProtocol
 import SMTPTransport
 
-/// `apus serve`: every listener of `[listen]`, the queue and local delivery, as one Service.
+/// `apus serve`: every listener of `[listen]`, the queue runner and its couriers, the reloaders and the admin
+/// HTTP listener (`services`).
 public final class MailServer: Service, Sendable {
     public let config: ApusConfig
     public let configDirectory: String
     let directory: DirectoryHolder
     let tls: TLSContextProvider
     let spool: FileSpool
-    let delivery: LocalDeliveryAgent
     /// Delivery of everything queued: local Maildirs and remote servers, retries, bounces.
     let runner: QueueRunner
+    /// Each recipient's route, chosen when a message is queued.
+    let router: Router
     let connections: ConnectionLimiter
     let group: any EventLoopGroup
     let logger: Logger
@@ -70,25 +73,38 @@ public final class MailServer: Service, Sendable {
         self.tls = try TLSContextProvider(certsDirectory: "\(configDirectory)/certs", hostname: config.hostname)
         self.spool = try FileSpool(directory: "\(config.dataDir)/queue")
         let dirHolder = directory
-        self.delivery = LocalDeliveryAgent(spool: spool, mailRoot: "\(config.dataDir)/mail", hostname: config.hostname,
-                                           isLocalDomain: { dirHolder.current.isLocalDomain($0) }, logger: logger)
         let dnsServers = config.dns.servers.map { DNSServerAddress(host: $0.host, port: $0.port) }
         let resolver: any DNSResolving = injectedResolver ?? DNSResolver(servers: dnsServers, logger: logger)
         self.resolver = resolver
         let mtaSTS = try MTASTSPolicyStore(dns: resolver, cacheDirectory: "\(config.dataDir)/state/mta-sts",
                                            caFile: config.delivery.caFile, group: group, logger: logger)
+        let providers = config.delivery.providers
+        let pacer = ProviderPacer()
         let courier = try RemoteCourier(hostname: config.hostname, port: config.delivery.smtpPort, dns: resolver,
                                         tlsLevels: TLSLevelStore(path: "\(config.dataDir)/state/tls-levels.json"),
-                                        caFile: config.delivery.caFile, mtaSTS: mtaSTS, group: group, logger: logger)
+                                        caFile: config.delivery.caFile, mtaSTS: mtaSTS, providers: providers,
+                                        pacing: pacer, outbound: Self.outboundAddresses(config.delivery),
+                                        group: group, logger: logger)
         var lmtp: LMTPCourier?
         if !config.delivery.lmtp.isEmpty {
             let address = try ListenAddress.parse(config.delivery.lmtp)
             lmtp = LMTPCourier(host: address.host == "localhost" ? "127.0.0.1" : address.host, port: address.port,
                                hostname: config.hostname, logger: logger)
         }
+        let mda = config.delivery.mda.isEmpty ? nil : config.delivery.mda
+        let relay = try Self.relayCourier(config, configDirectory: configDirectory, resolver: resolver, group: group,
+                                          logger: logger)
+        let couriers = CourierTable(
+            maildir: MaildirCourier(mailRoot: "\(config.dataDir)/mail", hostname: config.hostname, logger: logger),
+            lmtp: lmtp, command: CommandCourier(mda: mda, logger: logger), remote: courier, smarthost: relay,
+            hasMDA: mda != nil)
+        let router = Router(local: Router.localRoute(lmtp: config.delivery.lmtp, mda: config.delivery.mda),
+                            relay: relay != nil, isLocalDomain: { dirHolder.current.isLocalDomain($0) })
+        self.router = router
         let triggers = "\(config.dataDir)/state/retry"
         try DurableFile.makeDirectories(triggers)
         let metrics = ServerMetrics()
+        metrics.setPaceSource { pacer.currentPace(of: providers) }
         self.metrics = metrics
         let events = try EventWiring(config: config, configDirectory: configDirectory, logger: logger)
         self.events = events
@@ -96,10 +112,9 @@ public final class MailServer: Service, Sendable {
         self.runner = QueueRunner(
             settings: .init(hostname: config.hostname,
                             schedule: RetrySchedule(giveUpAfter: config.delivery.giveUpAfter.duration),
-                            holdRemote: config.delivery.holdRemote, lmtp: lmtp,
-                            mda: config.delivery.mda.isEmpty ? nil : config.delivery.mda, triggerDirectory: triggers),
-            spool: spool, local: delivery, remote: courier,
-            isLocalDomain: { dirHolder.current.isLocalDomain($0) }, observer: { delivery in
+                            holdRemote: config.delivery.holdRemote,
+                            delayWarningAfter: config.delivery.delayWarningAfter.duration, triggerDirectory: triggers),
+            spool: spool, couriers: couriers, router: router, observer: { delivery in
                 metrics.delivery(delivery)
                 if let event = EventWiring.event(delivery, now: Date()) { recorder.record(event) }
             }, logger: logger)
@@ -115,7 +130,7 @@ public final class MailServer: Service, Sendable {
         let (wakeups, wake) = AsyncStream.makeStream(of: String.self)
         (self.wakeups, self.wake) = (wakeups, wake)
         let policy = ServerPolicy(directory: directory, config: config)
-        let apiDelegate = ServerDelegate(config: config, directory: directory, policy: policy, spool: spool, signer: signer,
+        let apiDelegate = ServerDelegate(config: config, directory: directory, policy: policy, router: router, spool: spool, signer: signer,
                                          delivered: { wake.yield($0) }, metrics: metrics, events: recorder, logger: logger)
         let sendAPI = API(hostname: config.hostname, store: events.store, recorder: recorder,
                       credential: APICredentials.lookup(directory),
@@ -137,6 +152,7 @@ public final class MailServer: Service, Sendable {
 
     /// Waits until every event recorded so far is in the store.
     public func flushEvents() async { await events.recorder.flush() }
+
     /// What to change when `[listen] key` cannot be bound; `apus dev` names its flags instead.
     func bindFix(_ key: String) -> String {
         bindFixes[key] ?? "change \"\(key)\" in [listen] of \(configDirectory)/apus.toml"
@@ -165,8 +181,51 @@ public final class MailServer: Service, Sendable {
         }
     }
 
+    /// Every long-running part, in start order; a graceful shutdown stops them in reverse (ServiceGroup):
+    /// the listeners first (new connections refused, open sessions told 421 and finished, `/healthz` 503
+    /// meanwhile), then the admin HTTP listener, the configuration watcher, the SIGHUP reloader, and the queue
+    /// runner last, so a message accepted during the shutdown is still in its hands. `apus serve` runs these
+    /// in its own ServiceGroup; `run()` runs them in one of its own, for callers that run the server as one
+    /// service.
+    public var services: [any Service] {
+        // The event recorder first, so that it stops last and stores the events of everything before it.
+        [events.recorder] + (events.webhooks.map { [$0] } ?? []) + [
+         QueueRunnerService(runner: runner, wakeups: wakeups, logger: logger),
+         ReloadSignalService(server: self),
+         ConfigWatcherService(server: self, interval: configPollInterval),
+         AdminService(admin: admin),
+         api,
+         ListenerService(server: self)]
+    }
+
     public func run() async throws {
         await removeLeftovers()
+        let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
+                                                      gracefulShutdownSignals: [], logger: logger))
+        try await withThrowingTaskGroup(of: Bool.self) { tasks in
+            tasks.addTask {
+                try await group.run()
+                return true
+            }
+            tasks.addTask {
+                try? await gracefulShutdown()   // ours, as a service of the caller's group
+                await group.triggerGracefulShutdown()
+                return false
+            }
+            while let groupEnded = try await tasks.next() {
+                if groupEnded {
+                    tasks.cancelAll()
+                    break
+                }
+            }
+        }
+        logger.info("stopped")
+    }
+
+    /// Binds every listener (SMTP and admin HTTP), then serves until the graceful shutdown: then the
+    /// listeners close, `/healthz` answers 503, open sessions get 421 and are awaited (a message being
+    /// queued is finished first), and the runner's stream of new ids ends.
+    func runListeners() async throws {
         if tls.context == nil {
             logger.warning("no certificate in \(configDirectory)/certs: STARTTLS and port 465 are off, and AUTH is impossible")
         }
@@ -196,56 +255,14 @@ public final class MailServer: Service, Sendable {
             throw error
         }
         await bound.set(addresses)
-
-        let startupFailure: HTTPListenerError? = await withTaskGroup(of: Void.self) { tasks in
-            let runner = self.runner
-            let wakeups = self.wakeups
-            let recorder = events.recorder, webhooks = events.webhooks, api = self.api
-            tasks.addTask { try? await recorder.run() }
-            if let webhooks { tasks.addTask { try? await webhooks.run() } }
-            tasks.addTask { try? await api.run() }
-            if case .failure(let error) = await api.ready() {
-                for channel in channels { try? await channel.close() }
-                await admin.close()
-                tasks.cancelAll()
-                return error
-            }
-            tasks.addTask { await runner.run(wakeups: wakeups) }
-            tasks.addTask {
-                let signals = await UnixSignalsSequence(trapping: .sighup)
-                for await _ in signals.cancelOnGracefulShutdown() { self.reload() }
-            }
-            tasks.addTask {
-                // Renewed certificates and edited users, aliases or DKIM keys apply without a restart.
-                let watcher = ConfigWatcher(configDirectory: self.configDirectory)
-                var last = watcher.fingerprint()
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: self.configPollInterval)
-                    if Task.isCancelled { break }
-                    let now = watcher.fingerprint()
-                    if now != last {
-                        self.logger.info("configuration files changed: reloading")
-                        self.reload()
-                        last = now
-                    }
-                }
-            }
-            try? await gracefulShutdown()
-            admin.beginShutdown()   // /healthz says 503 while the sessions finish
-            logger.info("shutting down: closing listeners")
-            for channel in channels { try? await channel.close() }
-            // Open sessions get 421 and are closed; a message being written to the queue finishes first.
-            let sessions = openChannels.withLockedValue { Array($0.values) }
-            for session in sessions { session.pipeline.fireUserInboundEventTriggered(SMTPServerShutdown()) }
-            for session in sessions { try? await session.closeFuture.get() }
-            await admin.close()
-            await events.recorder.flush()
-            wake.finish()
-            tasks.cancelAll()
-            return nil
-        }
-        if let startupFailure { throw startupFailure }
-        logger.info("stopped")
+        try? await gracefulShutdown()
+        admin.beginShutdown()   // /healthz says 503 while the sessions finish
+        logger.info("shutting down: closing listeners")
+        for channel in channels { try? await channel.close() }
+        let sessions = openChannels.withLockedValue { Array($0.values) }
+        for session in sessions { session.pipeline.fireUserInboundEventTriggered(SMTPServerShutdown()) }
+        for session in sessions { try? await session.closeFuture.get() }
+        wake.finish()
     }
 
     /// Temp files of writes a crash interrupted (queue and Maildir `tmp/`), removed before anything is
@@ -288,12 +305,12 @@ public final class MailServer: Service, Sendable {
         let policy = ServerPolicy(directory: directory, config: config,
                                   isSuppressed: { store.isSuppressedNow(domain: $0, address: $1) })
         let wake = self.wake
-        let delegate = ServerDelegate(config: config, directory: directory, policy: policy, spool: spool,
+        let delegate = ServerDelegate(config: config, directory: directory, policy: policy, router: router, spool: spool,
                                       signer: signer, senderChecker: senderChecker, inboundAuthenticator: inbound,
                                       delivered: { wake.yield($0) }, metrics: metrics, events: events.recorder,
                                       logger: logger)
         let tls = self.tls, connections = self.connections, logger = self.logger, hostname = config.hostname
-        let openChannels = self.openChannels, metrics = self.metrics
+        let openChannels = self.openChannels, metrics = self.metrics, frozenSettings = settings
         var bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 512)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -332,7 +349,7 @@ public final class MailServer: Service, Sendable {
                     let info = ConnectionInfo(id: ConnectionID.next(), listener: kind, remoteAddress: remote, localAddress: local)
                     try channel.pipeline.syncOperations.addHandler(SMTPReplyCounter(metrics: metrics, listener: kind))
                     try channel.pipeline.syncOperations.addHandler(
-                        SMTPServerHandler(settings: settings, policy: policy, delegate: delegate, tlsContext: context,
+                        SMTPServerHandler(settings: frozenSettings, policy: policy, delegate: delegate, tlsContext: context,
                                           info: info, logger: logger))
                 }
             }

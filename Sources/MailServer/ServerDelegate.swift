@@ -1,4 +1,5 @@
 import Config
+import Delivery
 import Directory
 import Foundation
 import Logging
@@ -15,6 +16,7 @@ final class ServerDelegate: SMTPServerDelegate {
     let config: ApusConfig
     let directory: DirectoryHolder
     let policy: ServerPolicy
+    let router: Router
     let spool: any Spool
     let authLimiter: AuthLimiter
     let hashing = WorkLimiter(limit: 2)
@@ -29,7 +31,7 @@ final class ServerDelegate: SMTPServerDelegate {
     /// Complaints and bounce reports for our senders, read on arrival.
     let reports: InboundReports?
 
-    init(config: ApusConfig, directory: DirectoryHolder, policy: ServerPolicy, spool: any Spool,
+    init(config: ApusConfig, directory: DirectoryHolder, policy: ServerPolicy, router: Router, spool: any Spool,
          signer: OutboundSigner, senderChecker: SenderChecker? = nil, inboundAuthenticator: InboundAuthenticator? = nil,
          delivered: @escaping @Sendable (String) -> Void, metrics: ServerMetrics = ServerMetrics(),
          events: EventRecorder? = nil, logger: Logger) {
@@ -46,6 +48,7 @@ final class ServerDelegate: SMTPServerDelegate {
         self.config = config
         self.directory = directory
         self.policy = policy
+        self.router = router
         self.spool = spool
         self.authLimiter = AuthLimiter(maxFailures: config.limits.maxAuthFailures,
                                        window: TimeInterval(config.limits.authFailureWindow.seconds))
@@ -181,6 +184,10 @@ final class ServerDelegate: SMTPServerDelegate {
                     recipients.append(recipient)
                 }
             }
+        }
+        // Each recipient's route is decided here, once, and stored with it in the queue file.
+        for i in recipients.indices {
+            recipients[i].route = router.route(address: recipients[i].address, command: recipients[i].command)
         }
         return recipients
     }

@@ -35,23 +35,18 @@ public final class ServerMetrics: Sendable {
         public var acceptedMessages: [ListenerKind: Int] = [:]
         public var replies: [ReplyKey: Int] = [:]
         public var authFailures: [ListenerKind: Int] = [:]
-        /// Keyed by outcome and kind only (an event's message id and recipient are not labels).
-        public var deliveries: [DeliveryKey: Int] = [:]
+        /// Keyed by result and kind only (`DeliveryEvent(result:kind:)`).
+        public var deliveries: [DeliveryEvent: Int] = [:]
+        /// Remote outcomes per `[delivery.providers.NAME]` and result.
+        public var providerDeliveries: [ProviderKey: Int] = [:]
+        /// Messages per minute each provider may get now (halved after a rate-limit deferral).
+        public var providerPace: [String: Double] = [:]
         /// `<data_dir>/queue` at the last scrape; nil until known (then the family is left out).
         public var queueMessages: Int?
 
         public init() {}
     }
 
-    /// `apus_deliveries_total`'s labels: one delivery outcome of one kind.
-    public struct DeliveryKey: Sendable, Hashable {
-        public var result: DeliveryEvent.Result
-        public var kind: DeliveryEvent.Kind
-        public init(result: DeliveryEvent.Result, kind: DeliveryEvent.Kind) {
-            self.result = result
-            self.kind = kind
-        }
-    }
 
     /// An SMTP reply of class 4 (temporary failure) or 5 (permanent failure) on one listener.
     public struct ReplyKey: Sendable, Hashable {
@@ -64,8 +59,20 @@ public final class ServerMetrics: Sendable {
         }
     }
 
+    /// A provider's deliveries with one result.
+    public struct ProviderKey: Sendable, Hashable {
+        public var provider: String
+        public var result: DeliveryEvent.Result
+        public init(provider: String, result: DeliveryEvent.Result) {
+            self.provider = provider
+            self.result = result
+        }
+    }
+
     public let version: String
     private let counts = NIOLockedValueBox(Counts())
+    /// Reads the providers' current pace at each scrape (set by the server).
+    private let paceSource = NIOLockedValueBox<(@Sendable () -> [String: Double])?>(nil)
 
     public init(version: String = ServerMetrics.defaultVersion) {
         self.version = version
@@ -105,14 +112,28 @@ public final class ServerMetrics: Sendable {
     }
 
     func delivery(_ event: DeliveryEvent) {
-        counts.withLockedValue { $0.deliveries[DeliveryKey(result: event.result, kind: event.kind), default: 0] += 1 }
+        counts.withLockedValue { c in
+            c.deliveries[DeliveryEvent(result: event.result, kind: event.kind), default: 0] += 1
+            if let provider = event.provider {
+                c.providerDeliveries[ProviderKey(provider: provider, result: event.result), default: 0] += 1
+            }
+        }
+    }
+
+    /// Where `apus_provider_pace` comes from: the providers' pacing state, asked at each scrape.
+    func setPaceSource(_ source: @escaping @Sendable () -> [String: Double]) {
+        paceSource.withLockedValue { $0 = source }
     }
 
     func setQueueMessages(_ count: Int?) {
         counts.withLockedValue { $0.queueMessages = count }
     }
 
-    public var snapshot: Counts { counts.withLockedValue { $0 } }
+    public var snapshot: Counts {
+        var c = counts.withLockedValue { $0 }
+        if let source = paceSource.withLockedValue({ $0 }) { c.providerPace = source() }
+        return c
+    }
 
     // MARK: Exposition
 
@@ -162,9 +183,22 @@ public final class ServerMetrics: Sendable {
                DeliveryEvent.Result.allCases.flatMap { result in
                    DeliveryEvent.Kind.allCases.map { kind in
                        ([("result", result.rawValue), ("kind", kind.rawValue)],
-                        c.deliveries[DeliveryKey(result: result, kind: kind), default: 0])
+                        c.deliveries[DeliveryEvent(result: result, kind: kind), default: 0])
                    }
                })
+        let providers = Set(c.providerPace.keys).union(c.providerDeliveries.keys.map(\.provider)).sorted()
+        if !providers.isEmpty {
+            family("apus_provider_deliveries_total", "counter",
+                   "Remote deliveries per recipient to each [delivery.providers.NAME], by outcome.",
+                   providers.flatMap { p in
+                       DeliveryEvent.Result.allCases.map { r in
+                           ([("provider", p), ("result", r.rawValue)], c.providerDeliveries[ProviderKey(provider: p, result: r), default: 0])
+                       }
+                   })
+            out += "# HELP apus_provider_pace Messages per minute each provider may get now; halved for 10 minutes after a rate-limit deferral.\n"
+            out += "# TYPE apus_provider_pace gauge\n"
+            for p in providers { out += "apus_provider_pace{provider=\"\(escapeLabelValue(p))\"} \(c.providerPace[p] ?? 0)\n" }
+        }
         if let queued = c.queueMessages {
             family("apus_queue_messages", "gauge", "Messages in the queue (<data_dir>/queue): waiting for delivery, for a retry, or held by [delivery] hold_remote.",
                    [([], queued)])

@@ -9,7 +9,8 @@ import Synchronization
 ///
 /// `record` only appends to a buffer under a lock. `flush()` returns once everything recorded before the call
 /// is in the store (the API calls it before answering a read, so a client sees its own message at once).
-/// At graceful shutdown the buffer is written before `run` returns.
+/// At graceful shutdown the buffer is written before `run` returns; run it before (so it stops after) every
+/// service that records events.
 public final class EventRecorder: Service, Sendable {
     struct State {
         var buffer: [NewEvent] = []
@@ -51,7 +52,7 @@ public final class EventRecorder: Service, Sendable {
     }
 
     public func run() async throws {
-        for await _ in signals {
+        for await _ in signals.cancelOnGracefulShutdown() {
             await writeBatch()
         }
         await writeBatch()

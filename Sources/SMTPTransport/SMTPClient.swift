@@ -127,15 +127,23 @@ public final class SMTPClientConnection: Sendable {
     }
 
     /// Connects to `ip`:`port` (an IP literal; no name resolution here).
+    /// `source`: our address to connect from (`[delivery] source_ipv4` / `source_ipv6`); nil lets the kernel
+    /// choose.
     public static func connect(ip: String, port: Int, timeouts: SMTPClientTimeouts = SMTPClientTimeouts(),
                                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-                               logger: Logger? = nil) async throws -> SMTPClientConnection {
+                               source: String? = nil, logger: Logger? = nil) async throws -> SMTPClientConnection {
         let address: SocketAddress
         do { address = try SocketAddress(ipAddress: ip, port: port) } catch {
             throw SMTPClientError.connectFailed("\(ip) is not an IP address")
         }
+        var bootstrap = ClientBootstrap(group: group)
+        if let source {
+            do { bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: source, port: 0)) } catch {
+                throw SMTPClientError.connectFailed("source address \(source) is not an IP address")
+            }
+        }
         do {
-            let (channel, handler) = try await ClientBootstrap(group: group)
+            let (channel, handler) = try await bootstrap
                 .connectTimeout(timeouts.connect)
                 .channelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
                 .connect(to: address) { channel in
@@ -192,6 +200,17 @@ public final class SMTPClientConnection: Sendable {
     public func command(_ line: String, timeout: TimeAmount? = nil) async throws -> SMTPClientReply {
         try await send([line])
         return try await readReply(timeout: timeout ?? timeouts.command, waitingFor: "the reply to \(line.split(separator: " ").first ?? "")")
+    }
+
+    /// Sends a line that carries a secret (an AUTH LOGIN user name or password) and awaits the reply; the
+    /// line is never logged or named in an error.
+    public func secretCommand(_ line: String) async throws -> SMTPClientReply {
+        var buffer = channel.allocator.buffer(capacity: line.utf8.count + 2)
+        logger?.debug("-> (AUTH data)")
+        buffer.writeString(line)
+        buffer.writeString("\r\n")
+        try await write(buffer, timeout: timeouts.command)
+        return try await readReply(timeout: timeouts.command, waitingFor: "the reply to AUTH")
     }
 
     /// Writes the message after a `354`: dot-stuffed (RFC 5321 §4.5.2), ending in CRLF, then `.` CRLF.

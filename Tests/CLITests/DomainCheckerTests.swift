@@ -211,3 +211,18 @@ import Testing
         #expect(findings[1]["fix"] as? String == "publish: x")
     }
 }
+
+/// An IPv6 address without matching reverse DNS: the fix also says how to send over IPv4 meanwhile.
+@Suite struct IPv6ReverseDNSAdviceTests {
+    @Test func adviseIPv4Only() async {
+        let v6 = IPAddress("2001:db8::10")!
+        var dns = DomainCheckerTests.goodDNS()
+        dns.add("mx.example.com", .aaaa(v6))
+        let (findings, _) = await DomainCheckerTests.checker(dns, declared: [DomainCheckerTests.ip, v6]).checkRecords()
+        let ptr = findings.first { $0.check == "ptr" && $0.message.contains("2001:db8::10") }
+        #expect(ptr?.status == .problem)
+        #expect(ptr?.fix?.contains("[delivery] ip_version = \"ipv4\"") == true, "\(String(describing: ptr))")
+        let v4 = findings.first { $0.check == "ptr" && $0.message.contains("192.0.2.10") }
+        #expect(v4?.status == .ok)
+    }
+}

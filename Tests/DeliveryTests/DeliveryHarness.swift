@@ -1,3 +1,4 @@
+import ConfigFiles
 import Delivery
 import DNSCore
 import DNSResolver
@@ -28,7 +29,9 @@ final class DeliveryHarness: Sendable {
 
     init(dns: any DNSResolving, port: Int, caFile: String = "",
          schedule: RetrySchedule = RetrySchedule(delays: [.milliseconds(300)], giveUpAfter: .seconds(3600)),
-         timeouts: SMTPClientTimeouts = .all(.seconds(3)), reuseConnections: Bool = true, mtaSTSPort: Int? = nil) throws {
+         timeouts: SMTPClientTimeouts = .all(.seconds(3)), reuseConnections: Bool = true, mtaSTSPort: Int? = nil,
+         providers: [Provider] = [], pacing: (any ProviderPacing)? = nil,
+         outbound: OutboundAddresses = OutboundAddresses()) throws {
         root = NSTemporaryDirectory() + "apus-delivery-" + UUID().uuidString
         spool = try FileSpool(directory: root + "/queue")
         tlsLevels = TLSLevelStore(path: root + "/state/tls-levels.json")
@@ -40,14 +43,14 @@ final class DeliveryHarness: Sendable {
         courier = try RemoteCourier(hostname: "mx.local.test", port: port, dns: dns, tlsLevels: tlsLevels,
                                     caFile: caFile, timeouts: timeouts,
                                     pool: SMTPConnectionPool(maxIdle: reuseConnections ? .seconds(5) : .zero),
-                                    mtaSTS: mtaSTS,
+                                    mtaSTS: mtaSTS, providers: providers, pacing: pacing, outbound: outbound,
                                     logger: Self.logger)
-        let local = LocalDeliveryAgent(spool: spool, mailRoot: root + "/mail", hostname: "mx.local.test",
-                                       isLocalDomain: { $0 == "local.test" }, logger: Self.logger)
         try DurableFile.makeDirectories(root + "/state/retry")
+        let couriers = CourierTable(maildir: MaildirCourier(mailRoot: root + "/mail", hostname: "mx.local.test", logger: Self.logger),
+                                    command: CommandCourier(mda: nil, logger: Self.logger), remote: courier)
         runner = QueueRunner(settings: .init(hostname: "mx.local.test", schedule: schedule,
                                              triggerDirectory: root + "/state/retry", tick: .milliseconds(50)),
-                             spool: spool, local: local, remote: courier, isLocalDomain: { $0 == "local.test" },
+                             spool: spool, couriers: couriers, router: Router(isLocalDomain: { $0 == "local.test" }),
                              jitter: { 0 }, logger: Self.logger)
         let (stream, wake) = AsyncStream.makeStream(of: String.self)
         self.wake = wake

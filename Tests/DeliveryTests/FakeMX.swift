@@ -37,6 +37,11 @@ final class FakeMX: Sendable {
     }
 
     let channel: any Channel
+    /// Sessions open now (from connect until QUIT or close) and the most ever open at once.
+    let sessions: NIOLockedValueBox<(open: Int, max: Int)>
+    var maxConcurrentSessions: Int { sessions.withLockedValue { $0.max } }
+    /// The client address of each connection, in order.
+    var peers: [String] { state.withLockedValue { $0.commands.filter { $0.hasPrefix("(connect from ") }.map { String($0.dropFirst(14).dropLast()) } } }
     let state: NIOLockedValueBox<(behavior: Behavior, received: [Received], commands: [String], connections: Int)>
 
     var port: Int { channel.localAddress!.port! }
@@ -45,22 +50,27 @@ final class FakeMX: Sendable {
     var connections: Int { state.withLockedValue { $0.connections } }
     func setBehavior(_ update: @Sendable (inout Behavior) -> Void) { state.withLockedValue { update(&$0.behavior) } }
 
-    private init(channel: any Channel, state: NIOLockedValueBox<(behavior: Behavior, received: [Received], commands: [String], connections: Int)>) {
+    private init(channel: any Channel, state: NIOLockedValueBox<(behavior: Behavior, received: [Received], commands: [String], connections: Int)>,
+                 sessions: NIOLockedValueBox<(open: Int, max: Int)>) {
         self.channel = channel
+        self.sessions = sessions
         self.state = state
     }
 
-    static func start(ip: String, port: Int, behavior: Behavior = Behavior()) async throws -> FakeMX {
+    /// `sharingSessionsWith`: count sessions together with another fake (two MX hosts of one provider).
+    static func start(ip: String, port: Int, behavior: Behavior = Behavior(), sharingSessionsWith other: FakeMX? = nil)
+        async throws -> FakeMX {
         let state = NIOLockedValueBox((behavior: behavior, received: [Received](), commands: [String](), connections: 0))
+        let sessions = other?.sessions ?? NIOLockedValueBox((open: 0, max: 0))
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(FakeMXHandler(state: state))
+                    try channel.pipeline.syncOperations.addHandler(FakeMXHandler(state: state, sessions: sessions))
                 }
             }
             .bind(host: ip, port: port).get()
-        return FakeMX(channel: channel, state: state)
+        return FakeMX(channel: channel, state: state, sessions: sessions)
     }
 
     func stop() async { try? await channel.close() }
@@ -75,9 +85,25 @@ final class FakeMXHandler: ChannelInboundHandler {
     var mailFrom = ""
     var recipients: [String] = []
     var data: [UInt8] = []
+    let sessions: NIOLockedValueBox<(open: Int, max: Int)>
+    var counted = false
 
-    init(state: NIOLockedValueBox<(behavior: FakeMX.Behavior, received: [FakeMX.Received], commands: [String], connections: Int)>) {
+    init(state: NIOLockedValueBox<(behavior: FakeMX.Behavior, received: [FakeMX.Received], commands: [String], connections: Int)>,
+         sessions: NIOLockedValueBox<(open: Int, max: Int)>) {
         self.state = state
+        self.sessions = sessions
+    }
+
+    /// The session ends at QUIT or at the close, whichever comes first.
+    func endSession() {
+        guard counted else { return }
+        counted = false
+        sessions.withLockedValue { $0.open -= 1 }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        endSession()
+        context.fireChannelInactive()
     }
 
     var behavior: FakeMX.Behavior { state.withLockedValue { $0.behavior } }
@@ -87,7 +113,16 @@ final class FakeMXHandler: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        state.withLockedValue { $0.connections += 1 }
+        let peer = context.channel.remoteAddress?.ipAddress ?? "?"
+        state.withLockedValue {
+            $0.connections += 1
+            $0.commands.append("(connect from \(peer))")
+        }
+        counted = true
+        sessions.withLockedValue { s in
+            s.open += 1
+            s.max = max(s.max, s.open)
+        }
         let greeting = behavior.greeting
         reply(context, greeting)
         if !greeting.hasPrefix("220") { context.close(promise: nil) }
@@ -156,6 +191,7 @@ final class FakeMXHandler: ChannelInboundHandler {
             case "RSET": reply(context, "250 2.0.0 Ok")
             case "NOOP": reply(context, "250 2.0.0 Ok")
             case "QUIT":
+                endSession()
                 reply(context, "221 2.0.0 Bye")
                 context.close(promise: nil)
                 return

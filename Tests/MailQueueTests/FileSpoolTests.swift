@@ -78,9 +78,12 @@ struct FileSpoolTests {
         try await spool.store(meta, message: ByteBuffer(string: "Subject: x\r\n\r\nbody\r\n"))
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let agent = LocalDeliveryAgent(spool: spool, mailRoot: "\(dir)/mail", hostname: "mx.example.test",
-                                       isLocalDomain: { $0 == "example.test" }, logger: logger)
-        await agent.deliver(id: meta.id)
+        // The queue runner with the Maildir courier; remote recipients held (as `apus dev` does).
+        let couriers = CourierTable(maildir: MaildirCourier(mailRoot: "\(dir)/mail", hostname: "mx.example.test", logger: logger),
+                                    command: CommandCourier(mda: nil, logger: logger), remote: HeldCourier())
+        let runner = QueueRunner(settings: .init(hostname: "mx.example.test", holdRemote: true), spool: spool,
+                                 couriers: couriers, router: Router(isLocalDomain: { $0 == "example.test" }), logger: logger)
+        await runner.process(meta.id)
         let files = try FileManager.default.contentsOfDirectory(atPath: "\(dir)/mail/example.test/dev/new")
         #expect(files.count == 1)
         let text = try String(contentsOfFile: "\(dir)/mail/example.test/dev/new/\(files[0])", encoding: .utf8)
@@ -90,13 +93,22 @@ struct FileSpoolTests {
         let left = try await spool.list()
         #expect(left.count == 1)
         #expect(left.first?.recipients.map(\.state) == [.sent, .pending])
-        // Delivering again does not duplicate the local copy.
-        await agent.deliver(id: meta.id)
+        // Delivering the same message again (a crash before the state was written) does not duplicate the copy.
+        try await spool.update(meta)
+        await runner.process(meta.id)
         #expect(try FileManager.default.contentsOfDirectory(atPath: "\(dir)/mail/example.test/dev/new").count == 1)
     }
 }
 
 import Logging
+
+/// Remote recipients are held in these tests; a call here is a failure.
+struct HeldCourier: Courier {
+    func deliver(_ batch: DeliveryBatch) async -> [RecipientResult] {
+        Issue.record("remote delivery attempted for \(batch.addresses)")
+        return RecipientResult.all(batch.addresses, .temporary, .init(4, 0, 0), "held")
+    }
+}
 
 struct MaildirWriterTests {
     @Test func sameQueuedMessageIsWrittenOnce() throws {

@@ -113,7 +113,11 @@ extension DomainChecker {
     func checkReverseDNS(_ addresses: Addresses) async -> [CheckFinding] {
         var findings: [CheckFinding] = []
         for ip in addresses.ours {
-            let fix = "ask the provider of \(ip) (a \"reverse DNS\" field in its control panel) to set its name to \(hostname)"
+            var fix = "ask the provider of \(ip) (a \"reverse DNS\" field in its control panel) to set its name to \(hostname)"
+            if !ip.isIPv4 {
+                // Gmail refuses mail over IPv6 from an address without a matching PTR (550 5.7.25).
+                fix += "; until then send over IPv4 only: [delivery] ip_version = \"ipv4\" in apus.toml"
+            }
             let names: [DNSName]
             switch await dns.ptr(for: ip) {
             case .success(let list): names = list

@@ -1,0 +1,67 @@
+import Delivery
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+// The long-running parts of `apus serve` as ServiceLifecycle services (`MailServer.services`).
+
+/// The SMTP and admin listeners (`MailServer.runListeners`).
+struct ListenerService: Service {
+    let server: MailServer
+    func run() async throws { try await server.runListeners() }
+}
+
+/// The queue runner: delivers until the graceful shutdown reaches it (after the listeners), then stops;
+/// whatever it had not recorded is retried at the next start.
+struct QueueRunnerService: Service {
+    let runner: QueueRunner
+    let wakeups: AsyncStream<String>
+    let logger: Logger
+    func run() async throws {
+        let (runner, wakeups) = (self.runner, self.wakeups)
+        await cancelWhenGracefulShutdown { await runner.run(wakeups: wakeups) }
+        logger.info("queue runner stopped")
+    }
+}
+
+/// SIGHUP re-reads users, aliases, DKIM keys and certificates.
+struct ReloadSignalService: Service {
+    let server: MailServer
+    func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        for await _ in signals.cancelOnGracefulShutdown() { server.reload() }
+    }
+}
+
+/// Renewed certificates and edited users, aliases or DKIM keys apply without a restart: the configuration
+/// files are fingerprinted every `interval` and reloaded when that changes.
+struct ConfigWatcherService: Service {
+    let server: MailServer
+    let interval: Duration
+    func run() async throws {
+        let (server, interval) = (self.server, self.interval)
+        await cancelWhenGracefulShutdown {
+            let watcher = ConfigWatcher(configDirectory: server.configDirectory)
+            var last = watcher.fingerprint()
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                if Task.isCancelled { break }
+                let now = watcher.fingerprint()
+                if now != last {
+                    server.logger.info("configuration files changed: reloading")
+                    server.reload()
+                    last = now
+                }
+            }
+        }
+    }
+}
+
+/// `[listen] admin` (/metrics, /healthz): bound with the listeners, closed after them.
+struct AdminService: Service {
+    let admin: AdminServer
+    func run() async throws {
+        try? await gracefulShutdown()
+        await admin.close()
+    }
+}
