@@ -34,4 +34,30 @@ import Testing
         #expect(!result.out.contains("Try it"), "the banner came out although the server did not start:\n\(result.out)")
         #expect(!result.err.contains("bind(descriptor:"), "\(result.err)")
     }
+
+    /// Once the ports are bound the banner says that the sender checks are off (so the mail it captures has
+    /// no Authentication-Results header), after the "listening" log lines.
+    @Test func bannerSaysTheSenderChecksAreOff() async throws {
+        let ports = try InitServeTests.freePorts(4)
+        let root = try ApusProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(ApusProcess.apus))
+        process.arguments = ["dev", "--dir", root, "--mx-port", String(ports[0]), "--submission-port", String(ports[1]),
+                             "--submissions-port", String(ports[2]), "--admin-port", String(ports[3]), "--log-level", "error"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { process.terminate(); process.waitUntilExit() }
+        var text = ""
+        let deadline = ContinuousClock.now + .seconds(60)
+        while !text.contains("Ctrl-C") && ContinuousClock.now < deadline {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        #expect(text.contains("SPF, DKIM and DMARC checks are OFF"), "\(text)")
+        #expect(text.contains("gets no Authentication-Results header"))
+    }
 }
