@@ -108,17 +108,6 @@ extension ApusConfig {
             .init(table: "delivery", key: "lmtp", kind: .string(\.delivery.lmtp),
                   comment: "LMTP server (\"127.0.0.1:24\", e.g. Dovecot) for local users' mail; empty: Maildirs under data_dir/mail."),
 
-            .init(table: "api", key: "public_url", kind: .string(\.api.publicURL),
-                  comment: "Base URL of links in messages (one-click unsubscribe), e.g. \"https://mx.example.com:8443\"."),
-            .init(table: "api", key: "tls", kind: .boolean(\.api.tls),
-                  comment: "Serve the API over HTTPS; false only when every [listen] api address is loopback (behind a proxy)."),
-            .init(table: "events", key: "keep", kind: .duration(\.events.keep),
-                  comment: "How long events are kept (idempotency records: 24 hours)."),
-            .init(table: "suppression", key: "smtp", kind: .boolean(\.suppression.smtp),
-                  comment: "Also refuse SMTP submissions to suppressed addresses (550 5.7.1); the API always applies the list."),
-            .init(table: "suppression", key: "complaints_address", kind: .string(\.suppression.complaintsAddress),
-                  comment: "Address where ARF complaint reports (RFC 5965) arrive, e.g. \"fbl@example.com\"; empty: none."),
-
             .init(table: "aliases", key: "drop_characters", kind: .string(\.aliases.dropCharacters),
                   comment: "Characters removed from a local part before lookup (\".\": j.doe@ reaches jdoe)."),
             .init(table: "aliases", key: "suffix_separators", kind: .string(\.aliases.suffixSeparators),
@@ -130,6 +119,17 @@ extension ApusConfig {
                   comment: "Refuse mail whose SPF result is fail (550 5.7.23); false only records it."),
             .init(table: "checks", key: "reject_dmarc_failures", kind: .boolean(\.checks.rejectDMARCFailures),
                   comment: "Refuse mail failing DMARC when the sender's policy is p=reject (550 5.7.1)."),
+
+            .init(table: "api", key: "public_url", kind: .string(\.api.publicURL),
+                  comment: "Base URL of links in messages (one-click unsubscribe), e.g. \"https://mx.example.com:8443\"."),
+            .init(table: "api", key: "tls", kind: .boolean(\.api.tls),
+                  comment: "Serve the API over HTTPS; false only when every [listen] api address is loopback (behind a proxy)."),
+            .init(table: "events", key: "keep", kind: .duration(\.events.keep),
+                  comment: "How long events are kept (idempotency records: 24 hours)."),
+            .init(table: "suppression", key: "smtp", kind: .boolean(\.suppression.smtp),
+                  comment: "Also refuse SMTP submissions to suppressed addresses (550 5.7.1); the API always applies the list."),
+            .init(table: "suppression", key: "complaints_address", kind: .string(\.suppression.complaintsAddress),
+                  comment: "Address where ARF complaint reports (RFC 5965) arrive, e.g. \"fbl@example.com\"; empty: none."),
         ]
     }
 }

@@ -196,6 +196,9 @@ public enum DurableFile {
         guard geteuid() == 0 else { return nil }
         var info = stat()
         guard stat(dir.isEmpty ? "." : dir, &info) == 0 else { throw IOError(operation: .stat, path: dir, errno: errno) }
-        return info.st_uid == 0 ? nil : (info.st_uid, info.st_gid)
+        if info.st_uid != 0 { return (info.st_uid, info.st_gid) }
+        // A root-owned directory of another group (the root:apus 0750 config tree of docs/install.md): the new
+        // entry stays root's but takes that group, so the server reads it through the group.
+        return info.st_gid == getegid() ? nil : (0, info.st_gid)
     }
 }
