@@ -27,6 +27,7 @@ public struct ApusCommand: AsyncParsableCommand {
             SendmailCommand.self,
             AliasCommand.self,
             ConfigCommand.self,
+            CertCommand.self,
         ]
     )
     public init() {}

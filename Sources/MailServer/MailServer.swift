@@ -1,3 +1,4 @@
+import ACME
 import Certificates
 import Config
 import Delivery
@@ -42,6 +43,10 @@ public final class MailServer: Service, Sendable {
     public let metrics: ServerMetrics
     /// `[listen] admin`: /healthz and /metrics.
     let admin: AdminServer
+    /// `[listen] http|https`: ACME challenge answers and the MTA-STS policy.
+    let web: WebServer?
+    /// `[acme]`: obtains and renews the certificates in certs/.
+    let certificateManager: CertificateManager?
 
     /// Loads users and certificates; any error names its file.
     /// `resolver` replaces the DNS resolver built from `[dns]` (tests pass a fake).
@@ -94,6 +99,9 @@ public final class MailServer: Service, Sendable {
         self.logger = logger
         self.signer = OutboundSigner(configDirectory: configDirectory, logger: logger)
         (self.wakeups, self.wake) = AsyncStream.makeStream(of: String.self)
+        self.web = Self.makeWebServer(config: config, directory: directory, tls: tls, group: group, logger: logger)
+        self.certificateManager = Self.makeCertificateManager(config: config, configDirectory: configDirectory,
+                                                              localDomains: directory.current.domains, logger: logger)
     }
 
     /// The listening addresses, e.g. for tests that bind port 0. Waits until bound.
@@ -136,7 +144,9 @@ public final class MailServer: Service, Sendable {
                 }
             }
             try await admin.bind()
+            try await web?.bind()
         } catch {
+            await admin.close()
             for channel in channels { try? await channel.close() }
             throw error
         }
@@ -146,6 +156,9 @@ public final class MailServer: Service, Sendable {
             let runner = self.runner
             let wakeups = self.wakeups
             tasks.addTask { await runner.run(wakeups: wakeups) }
+            if let certificateManager = self.certificateManager {
+                tasks.addTask { await certificateManager.run(onChange: { self.reload() }) }
+            }
             tasks.addTask {
                 let signals = await UnixSignalsSequence(trapping: .sighup)
                 for await _ in signals.cancelOnGracefulShutdown() { self.reload() }
@@ -174,6 +187,7 @@ public final class MailServer: Service, Sendable {
             for session in sessions { session.pipeline.fireUserInboundEventTriggered(SMTPServerShutdown()) }
             for session in sessions { try? await session.closeFuture.get() }
             await admin.close()
+            await web?.close()
             wake.finish()
             tasks.cancelAll()
         }
