@@ -40,7 +40,7 @@ final class ACMETransport: Sendable {
     private let nonces = NonceBox()
     /// Longest wait a `Retry-After` may impose on one request.
     static let maxRetryAfter: TimeInterval = 60
-    static let maxBadNonceRetries = 5
+    static let maxBadNonceRetries = 10
 
     /// Trust: the system store, plus `caFile` (PEM) when not empty.
     init(directoryURL: String, caFile: String, key: P256.Signing.PrivateKey, logger: Logger) throws {
