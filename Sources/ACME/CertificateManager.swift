@@ -67,10 +67,9 @@ public final class CertificateManager: Sendable {
             let failed = outcomes.contains { $0.error != nil }
             failures = failed ? failures + 1 : 0
             let now = Date()
-            var next = status(now: now).compactMap(\.renewalDate).min() ?? now.addingTimeInterval(86400)
-            if failed { next = min(next, now.addingTimeInterval(RenewalSchedule.retryDelay(attempt: failures))) }
-            // Wake at least every 12 h: a certificate replaced by hand or by `apus cert renew` is re-read.
-            let wait = max(1, min(next.timeIntervalSince(now), 12 * 3600))
+            let next = RenewalSchedule.nextAttempt(renewalDates: status(now: now).compactMap(\.renewalDate),
+                                                   failures: failures, now: now)
+            let wait = max(1, next.timeIntervalSince(now))
             if failed { logger.notice("ACME: next attempt in \(Int(wait)) s") }
             do { try await Task.sleep(for: .seconds(wait)) } catch { return }
         }

@@ -18,6 +18,16 @@ public enum RenewalSchedule {
         return min(minutes * 60, 6 * 3600)
     }
 
+    /// When the renewal loop wakes next: the earliest renewal date still ahead, or after `failures`
+    /// consecutive failed rounds the backoff delay if sooner (a date already passed belongs to a failed
+    /// certificate: it waits for the backoff, never a busy loop); at least every 12 h, so that a
+    /// certificate replaced by hand is re-read.
+    public static func nextAttempt(renewalDates: [Date], failures: Int, now: Date) -> Date {
+        var next = renewalDates.filter { $0 > now }.min() ?? now.addingTimeInterval(12 * 3600)
+        if failures > 0 { next = min(next, now.addingTimeInterval(retryDelay(attempt: failures))) }
+        return min(next, now.addingTimeInterval(12 * 3600))
+    }
+
     /// Why a certificate must be obtained now, or nil when it is fine until its renewal date.
     public enum Reason: String, Sendable {
         case missing = "no certificate yet"

@@ -91,6 +91,21 @@ import X509
         #expect([1, 2, 3, 10, 100].map(RenewalSchedule.retryDelay) == [60, 120, 240, 21600, 21600])
     }
 
+    /// The loop's next wake-up: the next renewal ahead, the backoff after failures, never a date in the past.
+    @Test(arguments: [
+        ([3600.0, 7200], 0, 3600.0),          // earliest renewal ahead
+        ([-10, 7200], 1, 60),                 // a due certificate that failed: 1 min backoff, not "now"
+        ([-10, 7200], 3, 240),
+        ([-10], 10, 21600),                   // backoff capped at 6 h
+        ([86400 * 30], 0, 43200),             // at least every 12 h
+        ([], 0, 43200),
+    ] as [([TimeInterval], Int, TimeInterval)])
+    func nextAttempt(offsets: [TimeInterval], failures: Int, expected: TimeInterval) {
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let next = RenewalSchedule.nextAttempt(renewalDates: offsets.map { now.addingTimeInterval($0) }, failures: failures, now: now)
+        #expect(next.timeIntervalSince(now) == expected)
+    }
+
     @Test func webRoutes() throws {
         let data = NSTemporaryDirectory() + "apus-acme-routes-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: data) }
