@@ -84,7 +84,7 @@ struct InitCommand: AsyncParsableCommand {
         print("")
         print(NextSteps(domain: domain, hostname: hostname, configDirectory: configDirectory,
                         customConfig: configDirectory != "/etc/apus", addresses: ips,
-                        user: userName.map { "\($0)@\(domain)" }, certificate: certificate).text,
+                        user: userName.map { "\($0)@\(domain)" }, certificate: certificate, acme: config.acme.enabled).text,
               terminator: "")
         if report.failed { throw ExitCode.failure }
     }

@@ -51,6 +51,7 @@ import TestSupport
                                                      "--acme-email", "postmaster@example.test", "--config", config,
                                                      "--data-dir", data, "--scrypt-log-n", "4"])
         try #require(initialized.status == 0, "\(initialized.err)")
+        #expect(initialized.out.contains("Certificates come from Let's Encrypt by themselves"), "\(initialized.out)")
         let toml = try String(contentsOfFile: "\(config)/apus.toml", encoding: .utf8)
         #expect(toml.contains("email = \"postmaster@example.test\""))
         #expect(toml.contains("https = [\"0.0.0.0:443\", \"[::]:443\"]"))
