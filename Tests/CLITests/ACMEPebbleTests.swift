@@ -109,6 +109,11 @@ import TestSupport
         #expect(renewed.out.contains("other.example.test: new certificate (no certificate yet)"), "\(renewed.out)")
         #expect(renewed.out.contains("other.example.test  names=other.example.test  issuer=\"Pebble Intermediate"))
         #expect(log().contains("/.well-known/acme-challenge/"), "the running server answered http-01")
+        // Everything else on [listen] http is redirected to https.
+        let redirect = try await ApusProcess.runProgram("/usr/bin/curl", [
+            "-s", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", "-H", "Host: mx.example.test",
+            "http://127.0.0.1:\(httpPort)/webmail?x=1"])
+        #expect(redirect.out == "301 https://mx.example.test/webmail?x=1", "\(redirect.out)")
 
         // 4. A forced renewal while a client is connected on 465: the client goes on, the next one gets the new one.
         let python = try await ApusProcess.runProgram("/usr/bin/python3", [
