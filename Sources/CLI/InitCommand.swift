@@ -81,6 +81,7 @@ struct InitCommand: AsyncParsableCommand {
             try setUpUser(userName, domain: domain, domainDirectory: domainDirectory, config: config,
                           configDirectory: configDirectory, report: &report)
         }
+        matchDataOwner(dataDirectory: config.dataDir, report: &report)
         print("")
         print(NextSteps(domain: domain, hostname: hostname, configDirectory: configDirectory,
                         customConfig: configDirectory != "/etc/apus", addresses: ips,
