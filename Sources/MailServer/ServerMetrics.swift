@@ -94,7 +94,9 @@ public final class ServerMetrics: Sendable {
     }
 
     func delivery(_ event: DeliveryEvent) {
-        counts.withLockedValue { $0.deliveries[event, default: 0] += 1 }
+        // Counted by result and kind only: the event also carries the message id, recipient and reply.
+        let key = DeliveryEvent(result: event.result, kind: event.kind)
+        counts.withLockedValue { $0.deliveries[key, default: 0] += 1 }
     }
 
     func setQueueMessages(_ count: Int?) {
