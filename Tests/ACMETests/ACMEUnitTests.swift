@@ -36,6 +36,23 @@ import X509
         #expect(!jws.jwk.contains(" "))
     }
 
+    /// RFC 9110 §10.2.3: Retry-After as seconds or as an HTTP date; a problem document's text for the log.
+    @Test func retryAfterAndProblems() throws {
+        func response(_ value: String?) -> ACMETransport.Response {
+            var headers = HTTPHeaders()
+            if let value { headers.add(name: "Retry-After", value: value) }
+            return ACMETransport.Response(status: 429, headers: headers, body: Data())
+        }
+        #expect(response("120").retryAfter == 120)
+        #expect(response(nil).retryAfter == nil)
+        #expect(response("soon").retryAfter == nil)
+        #expect(response("Mon, 01 Jan 2001 00:00:00 GMT").retryAfter == 0)   // a date in the past: now
+        let json = #"{"type":"urn:ietf:params:acme:error:rateLimited","detail":"too many certificates","status":429,"subproblems":[{"type":"urn:ietf:params:acme:error:caa","detail":"CAA forbids"}]}"#
+        let problem = try JSONDecoder().decode(ACMEProblem.self, from: Data(json.utf8))
+        #expect(problem.shortType == "rateLimited" && !problem.isBadNonce)
+        #expect(problem.description == "rateLimited: too many certificates; caa: CAA forbids")
+    }
+
     static func base64URLDecode(_ text: String) -> Data? {
         var s = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while s.count % 4 != 0 { s += "=" }
