@@ -221,6 +221,7 @@ public final class MailServer: Service, Sendable {
                                       signer: signer, senderChecker: senderChecker, inboundAuthenticator: inbound,
                                       delivered: { wake.yield($0) }, metrics: metrics, logger: logger)
         let tls = self.tls, connections = self.connections, logger = self.logger, hostname = config.hostname
+        let sessionSettings = settings
         let openChannels = self.openChannels, metrics = self.metrics
         var bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 512)
@@ -260,7 +261,7 @@ public final class MailServer: Service, Sendable {
                     let info = ConnectionInfo(id: ConnectionID.next(), listener: kind, remoteAddress: remote, localAddress: local)
                     try channel.pipeline.syncOperations.addHandler(SMTPReplyCounter(metrics: metrics, listener: kind))
                     try channel.pipeline.syncOperations.addHandler(
-                        SMTPServerHandler(settings: settings, policy: policy, delegate: delegate, tlsContext: context,
+                        SMTPServerHandler(settings: sessionSettings, policy: policy, delegate: delegate, tlsContext: context,
                                           info: info, logger: logger))
                 }
             }
@@ -294,18 +295,4 @@ import NIOConcurrencyHelpers
 final class NIOLockedCounter: Sendable {
     private let value = NIOLockedValueBox<UInt64>(UInt64.random(in: 0..<1_000_000))
     func increment() -> UInt64 { value.withLockedValue { $0 += 1; return $0 } }
-}
-
-actor BoundAddresses {
-    var addresses: [(ListenerKind, SocketAddress)]?
-    var waiters: [CheckedContinuation<[(ListenerKind, SocketAddress)], Never>] = []
-    func set(_ a: [(ListenerKind, SocketAddress)]) {
-        addresses = a
-        for w in waiters { w.resume(returning: a) }
-        waiters = []
-    }
-    func wait() async -> [(ListenerKind, SocketAddress)] {
-        if let addresses { return addresses }
-        return await withCheckedContinuation { waiters.append($0) }
-    }
 }
