@@ -31,6 +31,7 @@ public struct ApusCommand: AsyncParsableCommand {
             ConfigCommand.self,
             EventsCommand.self,
             SuppressionCommand.self,
+            CertCommand.self,
         ]
     )
     public init() {}

@@ -52,7 +52,7 @@ struct DNSRecordsCommand: AsyncParsableCommand {
             warn("\(ip) is not a public address: other servers on the internet cannot reach it")
         }
         let records = DNSRecordSet(domain: domain, hostname: hostname, addresses: addresses, dkimKeys: keys,
-                                   configDirectory: configDirectory, now: Date())
+                                   configDirectory: configDirectory, now: Date(), mtaSTSSettings: config.mtaSTS)
         print(table ? records.table() : records.zoneSnippet(), terminator: "")
     }
 
@@ -70,9 +70,8 @@ struct DNSRecordSet {
     var configDirectory: String
     /// For the MTA-STS policy id (RFC 8461 §3.1: it must change whenever the policy changes).
     var now: Date
-
-    /// The MTA-STS `max_age`: one week, in seconds. Long enough to protect, short enough to change mode.
-    static let mtaSTSMaxAge = 604_800
+    /// `[mta_sts]`: the policy served on `[listen] https`; its hash is the TXT record's id.
+    var mtaSTSSettings = ApusConfig.MTASTS()
 
     var ipv4: [IPAddress] { addresses.filter(\.isIPv4) }
     var ipv6: [IPAddress] { addresses.filter { !$0.isIPv4 } }
@@ -97,20 +96,14 @@ struct DNSRecordSet {
 
     var dmarc: ZoneRecord { .txt("_dmarc.\(domain)", "v=DMARC1; p=quarantine; rua=mailto:\(reportAddress)") }
 
-    /// `yyyymmddhhmmss` in UTC.
-    var mtaSTSID: String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: now)
-        func two(_ n: Int?) -> String { String(format: "%02d", n ?? 0) }
-        return String(format: "%04d", c.year ?? 0) + two(c.month) + two(c.day) + two(c.hour) + two(c.minute) + two(c.second)
-    }
+    /// Changes whenever the served policy changes (RFC 8461 §3.1): a hash of the policy text.
+    var mtaSTSID: String { mtaSTSSettings.policyID(hostname: hostname) }
 
     var mtaSTS: ZoneRecord { .txt("_mta-sts.\(domain)", "v=STSv1; id=\(mtaSTSID)") }
 
     /// The policy file (RFC 8461 §3.2), served at https://mta-sts.DOMAIN/.well-known/mta-sts.txt.
     var mtaSTSPolicy: [String] {
-        ["version: STSv1", "mode: testing", "mx: \(hostname)", "max_age: \(Self.mtaSTSMaxAge)"]
+        mtaSTSSettings.policyText(hostname: hostname).split(separator: "\r\n").map(String.init)
     }
 
     var mtaSTSPolicyURL: String { "https://mta-sts.\(domain)/.well-known/mta-sts.txt" }

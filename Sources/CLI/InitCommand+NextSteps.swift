@@ -31,6 +31,8 @@ struct NextSteps {
     var addresses: [IPAddress]
     var user: String?
     var certificate: InitCommand.CertificateOutcome
+    /// `[acme] email` is set: the server obtains the certificates itself.
+    var acme = false
 
     var text: String {
         let config = customConfig ? " --config \(configDirectory)" : ""
@@ -45,7 +47,14 @@ struct NextSteps {
                 apus dns records \(domain)\(config)\(ipOptions.isEmpty ? " --ip YOUR.PUBLIC.IPV4 [--ip6 YOUR:IPV6::]" : ipOptions)
             It ends with the reverse DNS (PTR) to ask your hosting provider for.
             """)
-        if certificate != .existing {   // a real certificate is already in place: nothing to do
+        if acme {
+            steps.append("""
+                Certificates come from Let's Encrypt by themselves ([acme] in apus.toml): at its first start
+                apus serve obtains one for \(hostname) and mta-sts.\(domain) through port 443 (tls-alpn-01),
+                so both names must point at this server and port 443 be reachable. Then:
+                    apus cert status\(config)
+                """)
+        } else if certificate != .existing {   // a real certificate is already in place: nothing to do
             steps.append("""
                 Get a real certificate for \(hostname)\(certificate == .selfSigned ? ": the self-signed one is fine for mail between\nservers, but mail apps and Gmail refuse it" : ""). Port 80 must be free and reachable for this:
                     certbot certonly --standalone -d \(hostname) --deploy-hook \\

@@ -45,6 +45,8 @@ struct InitCommand: AsyncParsableCommand {
     var dataDir: String?
     @Option(name: .customLong("ip"), help: ArgumentHelp("This server's public address, IPv4 or IPv6 (repeatable); used in the printed DNS command.", valueName: "ADDR"))
     var addresses: [String] = []
+    @Option(name: .customLong("acme-email"), help: ArgumentHelp("Turn on the built-in ACME client (Let's Encrypt) with this contact address: writes [acme] and the listeners on ports 80 and 443.", valueName: "ADDR"))
+    var acmeEmail: String?
     @Option(name: .customLong("scrypt-log-n"), help: .hidden) var scryptLogN = PasswordHash.defaultLogN
 
     func validate() throws {
@@ -53,6 +55,9 @@ struct InitCommand: AsyncParsableCommand {
         _ = try DomainArgument.addresses(ipv4: addresses, ipv6: [])
         if password != nil && user == nil { throw ValidationError("--password needs --user") }
         if dataDir == "" { throw ValidationError("--data-dir must not be empty") }
+        if let acmeEmail, !ApusConfig.isAddress(acmeEmail) {
+            throw ValidationError("--acme-email \"\(acmeEmail)\" is not an address (user@domain)")
+        }
         try UserTool.validate(logN: scryptLogN, password: password)
     }
 
@@ -82,10 +87,11 @@ struct InitCommand: AsyncParsableCommand {
             try setUpUser(userName, secret: secret, domain: domain, domainDirectory: domainDirectory, config: config,
                           configDirectory: configDirectory, report: &report)
         }
+        matchDataOwner(dataDirectory: config.dataDir, report: &report)
         print("")
         print(NextSteps(domain: domain, hostname: hostname, configDirectory: configDirectory,
                         customConfig: configDirectory != "/etc/apus", addresses: ips,
-                        user: userName.map { "\($0)@\(domain)" }, certificate: certificate).text,
+                        user: userName.map { "\($0)@\(domain)" }, certificate: certificate, acme: config.acme.enabled).text,
               terminator: "")
         if report.failed { throw ExitCode.failure }
     }
@@ -101,13 +107,22 @@ struct InitCommand: AsyncParsableCommand {
             if let hostname, (try? DomainArgument.normalize(hostname)) != config.hostname.lowercased() {
                 report.note("--hostname \(hostname) not applied: apus.toml says hostname = \"\(config.hostname)\"; edit it to change")
             }
+            if acmeEmail != nil && !config.acme.enabled {
+                report.note("--acme-email not applied: apus.toml exists; set email in [acme] and [listen] http/https to turn ACME on")
+            }
             if let dataDir, Self.absolute(dataDir) != config.dataDir {
                 report.note("--data-dir \(dataDir) not applied: apus.toml says data_dir = \"\(config.dataDir)\"; edit it to change")
             }
             return config
         }
         let hostname = try self.hostname.map { try DomainArgument.normalize($0, what: "--hostname") } ?? "mx.\(domain)"
-        let config = ApusConfig(hostname: hostname, dataDir: Self.absolute(dataDir ?? "/var/lib/apus"))
+        var config = ApusConfig(hostname: hostname, dataDir: Self.absolute(dataDir ?? "/var/lib/apus"))
+        if let acmeEmail {
+            // ACME: tls-alpn-01 on 443 (also serves the MTA-STS policy), http-01 answers and redirects on 80.
+            config.acme.email = acmeEmail
+            config.listen.http = [ListenAddress(host: "0.0.0.0", port: 80), ListenAddress(host: "::", port: 80)]
+            config.listen.https = [ListenAddress(host: "0.0.0.0", port: 443), ListenAddress(host: "::", port: 443)]
+        }
         let text = config.render()
         _ = try ApusConfig.parse(text, path: path)   // never write a file the server would refuse
         try Self.makeDirectory(configDirectory)

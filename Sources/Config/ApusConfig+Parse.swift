@@ -124,6 +124,14 @@ extension ApusConfig {
                     }
                 }
                 config[keyPath: keyPath] = addresses
+            case .strings(let keyPath):
+                guard case .array(let items) = entry.value else { throw wrongType("an array of strings") }
+                config[keyPath: keyPath] = try items.map {
+                    guard case .string(let s) = $0 else {
+                        throw fail(entry.line, "\(name) must hold strings, not \($0.typeDescription)")
+                    }
+                    return s
+                }
             }
         }
 

@@ -161,6 +161,7 @@ extension ConfigField {
         case .duration(let keyPath): TOMLWriter.quote(config[keyPath: keyPath].description)
         case .boolean(let keyPath): String(config[keyPath: keyPath])
         case .addresses(let keyPath, _): TOMLWriter.stringArray(config[keyPath: keyPath].map(\.description))
+        case .strings(let keyPath): TOMLWriter.stringArray(config[keyPath: keyPath])
         }
     }
 
@@ -175,6 +176,7 @@ extension ConfigField {
         case .boolean: "boolean"
         case .addresses(_, nil): "list of `\"host:port\"`"
         case .addresses(_, let port?): "list of `\"host\"` or `\"host:port\"` (port \(port) when it is left out)"
+        case .strings: "list of strings"
         }
     }
 

@@ -33,6 +33,9 @@ extension ApusConfig {
             case .addresses(let keyPath, _):
                 value = TOMLWriter.stringArray(self[keyPath: keyPath].map(\.description))
                 defaultValue = TOMLWriter.stringArray(defaults[keyPath: keyPath].map(\.description))
+            case .strings(let keyPath):
+                value = TOMLWriter.stringArray(self[keyPath: keyPath])
+                defaultValue = TOMLWriter.stringArray(defaults[keyPath: keyPath])
             }
             out += "# \(field.comment) Default: \(defaultValue).\n"
             out += "\(field.key) = \(value)\n"

@@ -8,6 +8,8 @@ struct ConfigField {
         case boolean(WritableKeyPath<ApusConfig, Bool>)
         /// A list of `"host:port"`; with a default port, a bare host is allowed too.
         case addresses(WritableKeyPath<ApusConfig, [ListenAddress]>, defaultPort: Int?)
+        /// A list of strings (names, patterns).
+        case strings(WritableKeyPath<ApusConfig, [String]>)
     }
 
     /// nil for the top level, else the `[table]`.
@@ -31,6 +33,8 @@ let configTables: [(name: String, comment: String)] = [
     ("api", "The HTTP send API on [listen] api (docs/api.md)."),
     ("events", "The record of what happened to every message (GET /v1/events, apus events, webhooks)."),
     ("suppression", "Addresses never to send to again: hard bounces, complaints, unsubscribes, manual entries."),
+    ("acme", "Certificates from an ACME CA (Let's Encrypt by default), obtained and renewed by Apus itself."),
+    ("mta_sts", "The MTA-STS policy (RFC 8461) served at https://mta-sts.<domain>/.well-known/mta-sts.txt on [listen] https."),
     ("senders", "Extra envelope senders an authenticated user may use: \"user@domain\" = [\"other@domain\", \"*@domain\"]."),
 ]
 
@@ -52,6 +56,10 @@ extension ApusConfig {
                   comment: "HTTP for /metrics, /healthz and the admin API; keep it on loopback."),
             .init(table: "listen", key: "api", kind: .addresses(\.listen.api, defaultPort: nil),
                   comment: "The HTTP send API (HTTPS with the certificates of certs/), e.g. [\"0.0.0.0:8443\"]."),
+            .init(table: "listen", key: "http", kind: .addresses(\.listen.http, defaultPort: nil),
+                  comment: "Plain HTTP (port 80): ACME http-01 answers; every other request is redirected to https."),
+            .init(table: "listen", key: "https", kind: .addresses(\.listen.https, defaultPort: nil),
+                  comment: "HTTPS (port 443): ACME tls-alpn-01 answers and the MTA-STS policy."),
 
             .init(table: "limits", key: "max_message_bytes", kind: .integer(\.limits.maxMessageBytes),
                   comment: "Largest message accepted, in bytes; advertised with SIZE (RFC 1870)."),
@@ -130,6 +138,23 @@ extension ApusConfig {
                   comment: "Also refuse SMTP submissions to suppressed addresses (550 5.7.1); the API always applies the list."),
             .init(table: "suppression", key: "complaints_address", kind: .string(\.suppression.complaintsAddress),
                   comment: "Address where ARF complaint reports (RFC 5965) arrive, e.g. \"fbl@example.com\"; empty: none."),
+            .init(table: "acme", key: "email", kind: .string(\.acme.email),
+                  comment: "Contact address of the ACME account; non-empty turns the built-in ACME client on."),
+            .init(table: "acme", key: "directory", kind: .string(\.acme.directory),
+                  comment: "The CA's ACME directory URL."),
+            .init(table: "acme", key: "ca_file", kind: .string(\.acme.caFile),
+                  comment: "PEM file of extra CAs trusted for the directory's HTTPS (beside the system store)."),
+            .init(table: "acme", key: "challenge", kind: .string(\.acme.challenge),
+                  comment: "tls-alpn-01 (needs [listen] https on port 443) or http-01 (needs [listen] http on port 80)."),
+            .init(table: "acme", key: "names", kind: .strings(\.acme.names),
+                  comment: "One certificate per name, in certs/<name>/; empty: hostname plus mta-sts.<domain> per local domain."),
+
+            .init(table: "mta_sts", key: "mode", kind: .string(\.mtaSTS.mode),
+                  comment: "testing (senders only report), enforce (senders refuse unverified TLS) or none."),
+            .init(table: "mta_sts", key: "mx", kind: .strings(\.mtaSTS.mx),
+                  comment: "MX host names (or *.example.com) senders may deliver to; empty: hostname."),
+            .init(table: "mta_sts", key: "max_age", kind: .duration(\.mtaSTS.maxAge),
+                  comment: "How long senders may cache the policy (at most a year)."),
         ]
     }
 }

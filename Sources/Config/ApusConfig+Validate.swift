@@ -50,7 +50,7 @@ extension ApusConfig {
                         out.append(Problem(key: field.keyPath, reason: "\(name(field)): \"\(address)\": \(why)"))
                     }
                 }
-            case .string, .boolean:
+            case .string, .boolean, .strings:
                 break
             }
         }
@@ -90,6 +90,29 @@ extension ApusConfig {
             out.append(Problem(key: ["delivery", "relay_auth_file"],
                                reason: "\"relay_auth_file\" in [delivery] is set but \"relay_host\" is empty: set the smarthost too"))
         }
+        if !ACME.challenges.contains(acme.challenge) {
+            out.append(Problem(key: ["acme", "challenge"],
+                               reason: "\"challenge\" in [acme] must be \"tls-alpn-01\" or \"http-01\", not \(TOMLWriter.quote(acme.challenge))"))
+        } else if acme.enabled && acme.challenge == "tls-alpn-01" && listen.https.isEmpty {
+            out.append(Problem(key: ["acme", "challenge"],
+                               reason: "\"challenge\" in [acme] is \"tls-alpn-01\", which needs [listen] https (e.g. [\"0.0.0.0:443\"])"))
+        } else if acme.enabled && acme.challenge == "http-01" && listen.http.isEmpty {
+            out.append(Problem(key: ["acme", "challenge"],
+                               reason: "\"challenge\" in [acme] is \"http-01\", which needs [listen] http (e.g. [\"0.0.0.0:80\"])"))
+        }
+        if acme.enabled && !Self.looksLikeAddress(acme.email, allowWildcard: false) {
+            out.append(Problem(key: ["acme", "email"], reason: "\"email\" in [acme] \(TOMLWriter.quote(acme.email)) is not an address (user@domain)"))
+        }
+        for name in acme.names where Self.domainNameProblem(name) != nil {
+            out.append(Problem(key: ["acme", "names"], reason: "\"names\" in [acme]: \(TOMLWriter.quote(name)) is not a host name"))
+        }
+        if !MTASTS.modes.contains(mtaSTS.mode) {
+            out.append(Problem(key: ["mta_sts", "mode"],
+                               reason: "\"mode\" in [mta_sts] must be \"testing\", \"enforce\" or \"none\", not \(TOMLWriter.quote(mtaSTS.mode))"))
+        }
+        if mtaSTS.maxAge.seconds > 31_557_600 {
+            out.append(Problem(key: ["mta_sts", "max_age"], reason: "\"max_age\" in [mta_sts] must be at most a year (RFC 8461 §3.2)"))
+        }
         for key in senders.keys.sorted() {
             let shown = TOMLWriter.quote(key) + " in [senders]"
             if !Self.looksLikeAddress(key, allowWildcard: false) {
@@ -114,6 +137,8 @@ extension ApusConfig {
         return text.contains(":") && text.allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." }
             && text.split(separator: ":", omittingEmptySubsequences: false).count <= 8
     }
+    /// Whether `text` is an address `local@domain` (for command-line options).
+    public static func isAddress(_ text: String) -> Bool { looksLikeAddress(text, allowWildcard: false) }
 
     /// `local@domain` with a non-empty local part and a valid domain; `*@domain` when wildcards are allowed.
     static func looksLikeAddress(_ text: String, allowWildcard: Bool) -> Bool {

@@ -84,6 +84,10 @@ public struct ApusConfig: Sendable, Equatable {
             a.url == b.url && a.events == b.events && a.secretFile == b.secretFile
         }
     }
+    /// `[acme]`: built-in certificates from an ACME CA.
+    public var acme = ACME()
+    /// `[mta_sts]`: the MTA-STS policy served on `[listen] https`.
+    public var mtaSTS = MTASTS()
 
     /// `[checks]`: SPF at MAIL FROM, DKIM and DMARC after DATA (DESIGN.md §4).
     public struct Checks: Sendable, Equatable {
@@ -133,6 +137,10 @@ public struct ApusConfig: Sendable, Equatable {
         public var admin: [ListenAddress]
         /// `api`: the HTTP send API, events, suppressions and unsubscribe links (HTTPS unless `[api] tls = false`).
         public var api: [ListenAddress] = []
+        /// `http`: plain HTTP (port 80): ACME HTTP-01 answers, everything else redirected to HTTPS.
+        public var http: [ListenAddress] = []
+        /// `https`: port 443: ACME TLS-ALPN-01 answers and the MTA-STS policy.
+        public var https: [ListenAddress] = []
 
         public static let defaultMX = [ListenAddress(host: "0.0.0.0", port: 25), ListenAddress(host: "::", port: 25)]
         public static let defaultSubmission = [ListenAddress(host: "0.0.0.0", port: 587), ListenAddress(host: "::", port: 587)]

@@ -1,4 +1,5 @@
 import ConfigFiles
+import ACME
 import Certificates
 import Config
 import Delivery
@@ -55,6 +56,10 @@ public final class MailServer: Service, Sendable {
     let onListening: (@Sendable () -> Void)?
     /// Per `[listen]` key, what to change when it cannot be bound (default: the key in apus.toml).
     let bindFixes: [String: String]
+    /// `[listen] http|https`: ACME challenge answers and the MTA-STS policy.
+    let web: WebServer?
+    /// `[acme]`: obtains and renews the certificates in certs/.
+    let certificateManager: CertificateManager?
 
     /// Loads users and certificates; any error names its file.
     /// `resolver` replaces the DNS resolver built from `[dns]` (tests pass a fake).
@@ -129,6 +134,9 @@ public final class MailServer: Service, Sendable {
         self.signer = OutboundSigner(configDirectory: configDirectory, logger: logger)
         let (wakeups, wake) = AsyncStream.makeStream(of: String.self)
         (self.wakeups, self.wake) = (wakeups, wake)
+        self.web = Self.makeWebServer(config: config, directory: directory, tls: tls, group: group, logger: logger)
+        self.certificateManager = Self.makeCertificateManager(config: config, configDirectory: configDirectory,
+                                                              localDomains: directory.current.domains, logger: logger)
         let policy = ServerPolicy(directory: directory, config: config)
         let apiDelegate = ServerDelegate(config: config, directory: directory, policy: policy, router: router, spool: spool, signer: signer,
                                          delivered: { wake.yield($0) }, metrics: metrics, events: recorder, logger: logger)
@@ -189,13 +197,17 @@ public final class MailServer: Service, Sendable {
     /// service.
     public var services: [any Service] {
         // The event recorder first, so that it stops last and stores the events of everything before it.
-        [events.recorder] + (events.webhooks.map { [$0] } ?? []) + [
-         QueueRunnerService(runner: runner, wakeups: wakeups, logger: logger),
-         ReloadSignalService(server: self),
-         ConfigWatcherService(server: self, interval: configPollInterval),
-         AdminService(admin: admin),
-         api,
-         ListenerService(server: self)]
+        var list: [any Service] = [events.recorder]
+        if let webhooks = events.webhooks { list.append(webhooks) }
+        list.append(QueueRunnerService(runner: runner, wakeups: wakeups, logger: logger))
+        list.append(ReloadSignalService(server: self))
+        list.append(ConfigWatcherService(server: self, interval: configPollInterval))
+        if let certificateManager { list.append(CertificateManagerService(server: self, manager: certificateManager)) }
+        list.append(AdminService(admin: admin))
+        if let web { list.append(WebService(web: web)) }
+        list.append(api)
+        list.append(ListenerService(server: self))
+        return list
     }
 
     public func run() async throws {
@@ -249,8 +261,10 @@ public final class MailServer: Service, Sendable {
                 throw ListenerBindError(listener: "admin", address: error.address, underlying: error.underlying,
                                         fix: bindFix("admin"))
             }
+            try await web?.bind()
             onListening?()
         } catch {
+            await admin.close()
             for channel in channels { try? await channel.close() }
             throw error
         }
@@ -383,18 +397,4 @@ import NIOConcurrencyHelpers
 final class NIOLockedCounter: Sendable {
     private let value = NIOLockedValueBox<UInt64>(UInt64.random(in: 0..<1_000_000))
     func increment() -> UInt64 { value.withLockedValue { $0 += 1; return $0 } }
-}
-
-actor BoundAddresses {
-    var addresses: [(ListenerKind, SocketAddress)]?
-    var waiters: [CheckedContinuation<[(ListenerKind, SocketAddress)], Never>] = []
-    func set(_ a: [(ListenerKind, SocketAddress)]) {
-        addresses = a
-        for w in waiters { w.resume(returning: a) }
-        waiters = []
-    }
-    func wait() async -> [(ListenerKind, SocketAddress)] {
-        if let addresses { return addresses }
-        return await withCheckedContinuation { waiters.append($0) }
-    }
 }

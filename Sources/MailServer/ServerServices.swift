@@ -1,3 +1,4 @@
+import ACME
 import Delivery
 import Logging
 import ServiceLifecycle
@@ -63,5 +64,26 @@ struct AdminService: Service {
     func run() async throws {
         try? await gracefulShutdown()
         await admin.close()
+    }
+}
+
+/// `[acme]`: obtains and renews certificates until the graceful shutdown; a new certificate is loaded at once.
+struct CertificateManagerService: Service {
+    let server: MailServer
+    let manager: CertificateManager
+    func run() async throws {
+        let (server, manager) = (self.server, self.manager)
+        await cancelWhenGracefulShutdown {
+            await manager.run(onChange: { server.reload() })
+        }
+    }
+}
+
+/// `[listen] http|https` (ACME challenges, MTA-STS policy): bound with the listeners, closed after them.
+struct WebService: Service {
+    let web: WebServer
+    func run() async throws {
+        try? await gracefulShutdown()
+        await web.close()
     }
 }

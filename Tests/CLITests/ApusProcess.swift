@@ -63,14 +63,22 @@ enum ApusProcess {
     }
 
     /// Sets top-level or table keys of CONFIG/apus.toml by name (`mx`, `admin`, `ca_file`…) to TOML values
-    /// (`["127.0.0.1:2525"]`, `[]`, `"/path"`): the line `key = …` that `apus init` wrote is replaced.
+    /// (`["127.0.0.1:2525"]`, `[]`, `"/path"`): the first line `key = …` that `apus init` wrote is replaced;
+    /// `table.key` (`acme.ca_file`) replaces the first one after `[table]`.
     static func setConfigKeys(_ values: [(key: String, value: String)], configDirectory: String) throws {
         let path = "\(configDirectory)/apus.toml"
         var toml = try String(contentsOfFile: path, encoding: .utf8)
-        for (key, value) in values {
-            let pattern = "(?m)^\(key) = .*$"
-            try #require(toml.range(of: pattern, options: .regularExpression) != nil, "no \(key) in \(path)")
-            toml = toml.replacingOccurrences(of: pattern, with: "\(key) = \(value)", options: .regularExpression)
+        for (qualified, value) in values {
+            let parts = qualified.split(separator: ".", maxSplits: 1).map(String.init)
+            let key = parts.last!
+            var searchStart = toml.startIndex
+            if parts.count == 2 {
+                let header = try #require(toml.range(of: "\n[\(parts[0])]\n"), "no [\(parts[0])] in \(path)")
+                searchStart = header.upperBound
+            }
+            let found = try #require(toml.range(of: "(?m)^\(key) = .*$", options: .regularExpression,
+                                                range: searchStart..<toml.endIndex), "no \(qualified) in \(path)")
+            toml.replaceSubrange(found, with: "\(key) = \(value)")
         }
         try toml.write(toFile: path, atomically: true, encoding: .utf8)
     }

@@ -23,7 +23,8 @@ import Testing
         #expect(zone.contains(#"example.com. 3600 IN TXT "v=spf1 mx -all""#))
         #expect(zone.contains(#"mx.example.com. 3600 IN TXT "v=spf1 a -all""#))
         #expect(zone.contains(#"_dmarc.example.com. 3600 IN TXT "v=DMARC1; p=quarantine; rua=mailto:postmaster@example.com""#))
-        #expect(zone.contains(#"_mta-sts.example.com. 3600 IN TXT "v=STSv1; id=20261130102030""#))
+        #expect(zone.contains(#"_mta-sts.example.com. 3600 IN TXT "v=STSv1; id=\#(records.mtaSTSID)""#))
+        #expect(records.mtaSTSID.count == 16)
         #expect(zone.contains(#"_smtp._tls.example.com. 3600 IN TXT "v=TLSRPTv1; rua=mailto:postmaster@example.com""#))
         // The placeholders are comments, so the snippet still loads.
         #expect(zone.contains("; mx.example.com. 3600 IN A <IPv4 address of this server>"))
@@ -67,6 +68,20 @@ import Testing
         #expect(records.mtaSTSPolicy == ["version: STSv1", "mode: testing", "mx: mx.example.com", "max_age: 604800"])
         #expect(records.zoneSnippet().contains(";   mx: mx.example.com\n"))
         #expect(records.zoneSnippet().contains("https://mta-sts.example.com/.well-known/mta-sts.txt"))
+    }
+
+    /// RFC 8461 §3.1: the TXT id changes when the served policy changes, and only then.
+    @Test func mtaSTSIDFollowsThePolicy() {
+        var later = Self.set()
+        later.now = Self.now.addingTimeInterval(86400)
+        #expect(later.mtaSTSID == Self.set().mtaSTSID)
+        var enforcing = Self.set()
+        enforcing.mtaSTSSettings.mode = "enforce"
+        #expect(enforcing.mtaSTSID != Self.set().mtaSTSID)
+        #expect(enforcing.mtaSTSPolicy.contains("mode: enforce"))
+        var otherMX = Self.set()
+        otherMX.mtaSTSSettings.mx = ["mx1.example.com", "mx2.example.com"]
+        #expect(otherMX.mtaSTSID != Self.set().mtaSTSID)
     }
 
     @Test func dkimRecordsSplitAndComplete() throws {

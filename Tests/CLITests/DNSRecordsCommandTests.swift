@@ -110,7 +110,7 @@ import Testing
         #expect(values("_dmarc.example.com.", "TXT") == ["v=DMARC1; p=quarantine; rua=mailto:postmaster@example.com"])
         #expect(values("_smtp._tls.example.com.", "TXT") == ["v=TLSRPTv1; rua=mailto:postmaster@example.com"])
         let sts = values("_mta-sts.example.com.", "TXT")
-        #expect(sts.count == 1 && sts[0].range(of: #"^v=STSv1; id=\d{14}$"#, options: .regularExpression) != nil, "\(sts)")
+        #expect(sts.count == 1 && sts[0].range(of: #"^v=STSv1; id=[0-9a-f]{16}$"#, options: .regularExpression) != nil, "\(sts)")
         #expect(records.allSatisfy { $0.ttl == 3600 })
         #expect(records.allSatisfy { $0.lengths.allSatisfy { $0 <= 255 } })
         #expect(records.count == 10)   // MX, A, AAAA, 2 SPF, 2 DKIM, DMARC, MTA-STS, TLS-RPT
