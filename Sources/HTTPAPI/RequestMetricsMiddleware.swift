@@ -24,13 +24,18 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
         let started = ContinuousClock.now
         do {
             let response = try await next(request, context)
-            observe(.init(route: context.endpointPath ?? "unmatched", status: response.status.code,
-                          duration: ContinuousClock.now - started))
+            observe(.init(route: Self.route(context), status: response.status.code, duration: ContinuousClock.now - started))
             return response
         } catch {
             let status = (error as? any HTTPResponseError)?.status.code ?? 500
-            observe(.init(route: context.endpointPath ?? "unmatched", status: status, duration: ContinuousClock.now - started))
+            observe(.init(route: Self.route(context), status: status, duration: ContinuousClock.now - started))
             throw error
         }
+    }
+
+    /// The route the router matched; Hummingbird names a miss "NotFound" (or nothing), reported as "unmatched".
+    static func route(_ context: Context) -> String {
+        guard let path = context.endpointPath, path.hasPrefix("/") else { return "unmatched" }
+        return path
     }
 }

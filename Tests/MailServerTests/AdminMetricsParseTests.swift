@@ -14,9 +14,17 @@ struct AdminMetricsParseTests {
     }
 
     @Test func prometheusClientParsesMetricsOfALiveServer() async throws {
-        let server = try await TestServer(configure: { $0.listen.admin = [ListenAddress(host: "127.0.0.1", port: 0)] })
+        let server = try await TestServer(configure: {
+            $0.listen.admin = [ListenAddress(host: "127.0.0.1", port: 0)]
+            $0.listen.api = [ListenAddress(host: "127.0.0.1", port: 0)]
+            $0.api.tls = false
+        })
         do {
             let port = try #require(await server.server.adminAddresses().first?.port)
+            let api = try #require(await server.server.apiAddresses().first?.port)
+            // Two API requests by curl: no key (401) on a route, and a path no route has (404).
+            #expect(try AdminServerTests.realClientGet("http://127.0.0.1:\(api)/v1/events").status == 401)
+            #expect(try AdminServerTests.realClientGet("http://127.0.0.1:\(api)/v1/nothing/here").status == 404)
             let client = try await TestClient(port: server.ports[.mx]!)
             for (send, expect) in [(nil, "220 "), ("EHLO client.test", "250 "), ("MAIL FROM:<a@sender.test>", "250 "),
                                    ("RCPT TO:<dev@example.test>", "250 "), ("DATA", "354 "),
@@ -55,6 +63,11 @@ struct AdminMetricsParseTests {
             #expect(value("apus_events_total", ["type": "bounced"]) == 0)
             #expect(value("apus_webhook_deliveries_total", ["result": "failed"]) == 0)
             #expect(value("apus_deliveries_total", ["result": "sent", "kind": "local"]) == 1)
+            #expect(types["apus_api_request_duration_seconds"] == "histogram")
+            #expect(value("apus_api_requests_total", ["route": "/v1/events", "status": "401"]) == 1)
+            #expect(value("apus_api_requests_total", ["route": "unmatched", "status": "404"]) == 1)
+            #expect(value("apus_api_request_duration_seconds_count", ["route": "/v1/events"]) == 1)
+            #expect(samples.filter { $0.name == "apus_api_requests_total" }.count == 2, "\(samples.filter { $0.name.hasPrefix("apus_api") })")
         } catch {
             await server.stop()
             throw error
