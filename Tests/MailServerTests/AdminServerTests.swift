@@ -140,6 +140,23 @@ struct AdminServerTests {
         await admin.close()
     }
 
+    @Test func aTakenPortIsNamedInTheError() async throws {
+        let first = Self.admin()
+        let port = try #require(try await first.bind().first?.port)
+        let second = Self.admin(addresses: [ListenAddress(host: "127.0.0.1", port: port)])
+        do {
+            try await second.bind()
+            Issue.record("a second listener on port \(port) was bound")
+        } catch {
+            let text = "\(error)"
+            #expect(text.contains("cannot listen for admin on 127.0.0.1:\(port)"), "\(text)")
+            #expect(text.contains("change [listen] admin in apus.toml"), "\(text)")
+        }
+        #expect(second.localAddresses.isEmpty)
+        #expect(try await Self.get(port: port, "/healthz").status == 200)   // the first one still answers
+        await first.close()
+    }
+
     @Test func oversizedRequestIsClosedWithoutAnswer() async throws {
         let admin = Self.admin()
         let port = try #require(try await admin.bind().first?.port)
