@@ -164,6 +164,8 @@ let package = Package(
                     "SMTPProtocol", "SMTPTransport", "MailMessage", "MailQueue", "Delivery", "ConfigFiles",
                     "Directory", "Config", "Certificates", "ACME", "DKIM", "DNSCore", "DNSResolver", "SPF", "DMARC",
                     "MailStore", "HTTPAPI",
+                    .product(name: "Hummingbird", package: "hummingbird"),
+                    .product(name: "Prometheus", package: "swift-prometheus"),
                     .product(name: "NIOCore", package: "swift-nio"),
                     .product(name: "NIOPosix", package: "swift-nio"),
                     .product(name: "NIOSSL", package: "swift-nio-ssl"),

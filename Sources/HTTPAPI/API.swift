@@ -26,6 +26,8 @@ public struct API: Sendable {
     let failures = CredentialFailureLimiter(maxFailures: 10, window: 300)
     let idempotency = IdempotencyLocks()
     public var clock: @Sendable () -> Date
+    /// Told of every finished request (metrics); nil: nothing is measured.
+    public var observeRequest: (@Sendable (APIRequestObservation) -> Void)?
 
     public init(hostname: String, store: any MailStore, recorder: EventRecorder,
                 credential: @escaping @Sendable (String) -> APICredential?, submitter: any MessageSubmitting,
@@ -43,6 +45,7 @@ public struct API: Sendable {
     /// Every route of the API listener.
     public func router() -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
+        if let observeRequest { router.middlewares.add(RequestMetricsMiddleware(observe: observeRequest)) }
         router.middlewares.add(APIErrorMiddleware())
         router.post("v1/messages") { request, context in try await self.send(request, context: context) }
         router.get("v1/messages/:id") { request, context in try await self.getMessage(request, context: context) }

@@ -16,17 +16,23 @@ public final class HTTPListeners: Service, Sendable {
     let addresses: [(host: String, port: Int)]
     let router: @Sendable () -> Router<APIRequestContext>
     let tls: (@Sendable () -> NIOSSLContext?)?
+    /// Bounds on each connection (plain HTTP only), or none.
+    let limits: HTTPConnectionLimits?
     let logger: Logger
     let bound = Mutex<[SocketAddress]>([])
     let failure = Mutex<HTTPListenerError?>(nil)
     let waiters = Mutex<[CheckedContinuation<Result<[SocketAddress], HTTPListenerError>, Never>]>([])
 
-    /// `role` names the `[listen]` key ("api", "admin") in log lines and errors.
+    /// `role` names the `[listen]` key ("api", "admin") in log lines and errors. With `limits`, each
+    /// connection is bounded and closed after one response (for plain HTTP; `tls` must then be nil).
     public init(role: String, addresses: [(host: String, port: Int)], tls: (@Sendable () -> NIOSSLContext?)?,
+                limits: HTTPConnectionLimits? = nil,
                 logger: Logger, router: @escaping @Sendable () -> Router<APIRequestContext>) {
+        precondition(tls == nil || limits == nil, "connection limits apply to plain HTTP listeners only")
         self.role = role
         self.addresses = addresses
         self.tls = tls
+        self.limits = limits
         self.logger = logger
         self.router = router
     }
@@ -60,11 +66,19 @@ public final class HTTPListeners: Service, Sendable {
             try? await gracefulShutdown()
             return
         }
+        let server: HTTPServerBuilder
+        if let tls {
+            server = .reloadingTLS(tls)
+        } else if let limits {
+            server = .limited(limits, role: role)
+        } else {
+            server = .http1()
+        }
         try await withThrowingDiscardingTaskGroup { group in
             for address in addresses {
                 let app = Application(
                     router: router(),
-                    server: tls.map { HTTPServerBuilder.reloadingTLS($0) } ?? .http1(),
+                    server: server,
                     configuration: .init(address: .hostname(address.host, port: address.port), serverName: nil,
                                          reuseAddress: true),
                     onServerRunning: { channel in self.didBind(channel.localAddress) },

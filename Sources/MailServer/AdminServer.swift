@@ -1,9 +1,9 @@
 import Config
+import HTTPAPI
+import Hummingbird
 import Logging
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
-import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
@@ -12,14 +12,14 @@ import Synchronization
 ///
 ///     GET /healthz   200 "ok" while the server runs; 503 "shutting down" once it stops (while the SMTP
 ///                    sessions finish), so a load balancer or monitor stops sending work first
-///     GET /metrics   the counters of `ServerMetrics`, Prometheus text format 0.0.4
+///     GET /metrics   `ServerMetrics` in the Prometheus text format 0.0.4 (swift-prometheus)
 ///     other paths    404; another method on /healthz or /metrics: 405 with `Allow: GET`
 ///
-/// HTTP/1.1 with swift-nio's own codec (NIOHTTP1), one request per connection: every answer says
-/// `Connection: close`, so nothing is kept between requests. The port is meant for loopback, but it must
-/// not be a way to tie the server up, so every connection is bounded (`Limits`): the bytes it may send,
-/// the time it may take, and how many may be open at once. A connection over a limit is closed without
-/// an answer.
+/// Served by Hummingbird through `HTTPListeners`, like the API, one request per connection (the
+/// connection is closed after the answer). The port is meant for loopback, but it must not be a way to tie
+/// the server up, so every connection is bounded (`Limits`, enforced by `HTTPConnectionLimits`): the bytes
+/// it may send, the time it may take, and how many may be open at once. A connection over a limit is
+/// closed without an answer.
 public final class AdminServer: Service, Sendable {
     public struct Limits: Sendable {
         /// Bytes a client may send on one connection: a scraper's GET is about 200.
@@ -31,120 +31,74 @@ public final class AdminServer: Service, Sendable {
         public init() {}
     }
 
-    let addresses: [ListenAddress]
-    let metrics: ServerMetrics
-    let queueMessages: @Sendable () async -> Int?
-    let limits: Limits
-    let group: any EventLoopGroup
-    let logger: Logger
-    private let channels = NIOLockedValueBox<[any Channel]>([])
-    private let open = NIOLockedValueBox(0)
-    private let draining: Synchronization.Atomic<Bool>
+    let listeners: HTTPListeners
+    private let draining: DrainFlag
+    private let running = Mutex<Task<Void, Never>?>(nil)
+    private let bound = Mutex<[SocketAddress]>([])
 
     /// `queueMessages` is asked at each scrape of /metrics (nil: unknown, the gauge is left out).
     public init(addresses: [ListenAddress], metrics: ServerMetrics,
                 queueMessages: @escaping @Sendable () async -> Int? = { nil },
-                limits: Limits = Limits(), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-                logger: Logger) {
-        self.addresses = addresses
-        self.limits = limits
-        self.group = group
-        self.logger = logger
-        self.metrics = metrics
-        self.queueMessages = queueMessages
-        self.draining = Synchronization.Atomic(false)
+                limits: Limits = Limits(), logger: Logger) {
+        let draining = DrainFlag()
+        self.draining = draining
+        let endpoints = AdminEndpoints(metrics: metrics, queueMessages: queueMessages,
+                                       isDraining: { draining.flag.load(ordering: .relaxed) })
+        self.listeners = HTTPListeners(
+            role: "admin", addresses: addresses.map { (host: $0.host, port: $0.port) }, tls: nil,
+            limits: HTTPConnectionLimits(maxRequestBytes: limits.maxRequestBytes, timeout: limits.timeout,
+                                         maxConnections: limits.maxConnections),
+            logger: logger, router: { AdminResponder.router(endpoints) })
     }
 
-    /// Binds every address; on an error none stays bound and the error names the address.
-    /// Returns the bound addresses (port 0 resolved).
+    /// Listens on every address; if one cannot be bound, none stays bound and the error names the role,
+    /// the address and the key to change (`HTTPListenerError`). Returns the bound addresses (port 0 resolved).
     @discardableResult
     public func bind() async throws -> [SocketAddress] {
-        var bound: [any Channel] = []
-        for address in addresses {
-            do {
-                let channel = try await bootstrap(ipv6: address.host.contains(":"))
-                    .bind(host: address.host, port: address.port).get()
-                bound.append(channel)
-                logger.info("listening: admin HTTP on \(channel.localAddress.map(MailServer.describe) ?? "\(address)")")
-            } catch {
-                for channel in bound { try? await channel.close() }
-                throw AdminServerError(address: address, underlying: error)
-            }
+        let listeners = self.listeners
+        // Detached: the listener stops when `close` says so, not at the first graceful-shutdown signal of
+        // an enclosing ServiceGroup, so that /healthz can answer 503 while the SMTP sessions drain.
+        let task = Task.detached { () -> Void in _ = try? await listeners.run() }
+        running.withLock { $0 = task }
+        switch await listeners.ready() {
+        case .success(let addresses):
+            bound.withLock { $0 = addresses }
+            return addresses
+        case .failure(let error):
+            await close()
+            throw error
         }
-        channels.withLockedValue { $0 += bound }
-        return bound.compactMap(\.localAddress)
     }
 
     /// The addresses listening now.
-    public var localAddresses: [SocketAddress] { channels.withLockedValue { $0.compactMap(\.localAddress) } }
+    public var localAddresses: [SocketAddress] { bound.withLock { $0 } }
 
     /// From now on /healthz answers 503: the server is stopping.
-    public func beginShutdown() { draining.store(true, ordering: .relaxed) }
+    public func beginShutdown() { draining.flag.store(true, ordering: .relaxed) }
 
-    public var isShuttingDown: Bool { draining.load(ordering: .relaxed) }
+    public var isShuttingDown: Bool { draining.flag.load(ordering: .relaxed) }
 
-    /// Stops listening; requests in progress finish (each within `limits.timeout`).
+    /// Stops listening and ends the open connections.
     public func close() async {
-        let all = channels.withLockedValue { list in defer { list = [] }; return list }
-        for channel in all { try? await channel.close() }
+        let task = running.withLock { t in defer { t = nil }; return t }
+        bound.withLock { $0 = [] }
+        task?.cancel()
+        await task?.value
     }
 
     /// On its own in a `ServiceGroup`: listens until graceful shutdown. `MailServer` instead calls `bind`,
     /// `beginShutdown` and `close` itself, so /healthz says 503 while the SMTP sessions drain.
     public func run() async throws {
-        if channels.withLockedValue({ $0.isEmpty }) { try await bind() }
+        if running.withLock({ $0 == nil }) { try await bind() }
         try? await gracefulShutdown()
         beginShutdown()
         await close()
     }
-
-    private func bootstrap(ipv6: Bool) -> ServerBootstrap {
-        let limits = self.limits, open = self.open, logger = self.logger
-        let endpoints = AdminEndpoints(metrics: metrics, queueMessages: queueMessages,
-                                       isDraining: { [self] in self.isShuttingDown })
-        var bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(ChannelOptions.backlog, value: 64)
-            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-        if ipv6 {
-            bootstrap = bootstrap.serverChannelOption(ChannelOptions.Types.SocketOption(level: .ipv6, name: .ipv6_v6only), value: 1)
-        }
-        return bootstrap.childChannelInitializer { channel in
-            channel.eventLoop.makeCompletedFuture {
-                let remote = channel.remoteAddress?.ipAddress ?? "unknown"
-                let admitted = open.withLockedValue { count in
-                    guard count < limits.maxConnections else { return false }
-                    count += 1
-                    return true
-                }
-                guard admitted else {
-                    logger.notice("admin: closed connection from \(remote): \(limits.maxConnections) already open")
-                    channel.close(promise: nil)
-                    return
-                }
-                let deadline = channel.eventLoop.scheduleTask(in: limits.timeout) {
-                    logger.notice("admin: closed connection from \(remote): not done within \(limits.timeout)")
-                    channel.close(promise: nil)
-                }
-                channel.closeFuture.whenComplete { _ in
-                    deadline.cancel()
-                    open.withLockedValue { $0 -= 1 }
-                }
-                let sync = channel.pipeline.syncOperations
-                try sync.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: true)
-                try sync.addHandler(RequestSizeLimit(maxBytes: limits.maxRequestBytes, remote: remote, logger: logger),
-                                    position: .first)
-                try sync.addHandler(AdminHTTPHandler(endpoints: endpoints, remote: remote, logger: logger))
-            }
-        }
-        .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
-    }
 }
 
-/// `[listen] admin` could not be bound.
-public struct AdminServerError: Error, CustomStringConvertible {
-    public var address: ListenAddress
-    public var underlying: any Error
-    public var description: String { "cannot listen on [listen] admin \"\(address)\": \(underlying)" }
+/// Set once the server stops; read at each /healthz.
+final class DrainFlag: Sendable {
+    let flag = Atomic(false)
 }
 
 /// What a request asks for, from its method and target (RFC 9110 §9.1, §15.5.5, §15.5.6).
@@ -167,13 +121,13 @@ enum AdminRoute: Equatable {
 
 /// One answer: status, content type and body.
 struct AdminResponse: Equatable {
-    var status: HTTPResponseStatus
+    var status: HTTPResponse.Status
     var body: String
     var contentType = "text/plain; charset=utf-8"
     var allow: String?
 }
 
-/// The endpoints, without I/O: the handler asks, writes the answer and closes.
+/// The endpoints, without I/O.
 struct AdminEndpoints: Sendable {
     let metrics: ServerMetrics
     let queueMessages: @Sendable () async -> Int?
@@ -195,90 +149,27 @@ struct AdminEndpoints: Sendable {
     }
 }
 
-/// Answers the first request on a connection, then closes it.
-final class AdminHTTPHandler: ChannelInboundHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
-
+/// Answers every request from `AdminRoute` and `AdminEndpoints`: the admin router has no routes of its
+/// own, so this middleware sees every path and method (404 and 405 included) and never calls `next`.
+struct AdminResponder: RouterMiddleware {
+    typealias Context = APIRequestContext
     let endpoints: AdminEndpoints
-    let remote: String
-    let logger: Logger
-    private var request: HTTPRequestHead?
-    private var answered = false
 
-    init(endpoints: AdminEndpoints, remote: String, logger: Logger) {
-        self.endpoints = endpoints
-        self.remote = remote
-        self.logger = logger
+    static func router(_ endpoints: AdminEndpoints) -> Router<APIRequestContext> {
+        let router = Router(context: APIRequestContext.self)
+        router.middlewares.add(AdminResponder(endpoints: endpoints))
+        return router
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let head):
-            if request == nil { request = head }
-        case .body:
-            break   // bounded by RequestSizeLimit, otherwise ignored
-        case .end:
-            guard let head = request, !answered else { return }
-            answered = true
-            let route = AdminRoute(method: head.method, uri: head.uri)
-            let endpoints = self.endpoints
-            let promise = context.eventLoop.makePromise(of: AdminResponse.self)
-            promise.completeWithTask { await endpoints.respond(to: route) }
-            promise.futureResult.assumeIsolated().whenSuccess { response in
-                self.write(response, for: head, context: context)
-            }
-        }
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        logger.debug("admin: \(remote): \(error)")
-        context.close(promise: nil)
-    }
-
-    private func write(_ response: AdminResponse, for head: HTTPRequestHead, context: ChannelHandlerContext) {
-        guard context.channel.isActive else { return }
-        var body = context.channel.allocator.buffer(capacity: response.body.utf8.count)
-        body.writeString(response.body)
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: response.contentType)
-        headers.add(name: "Content-Length", value: String(body.readableBytes))
-        headers.add(name: "Connection", value: "close")
-        if let allow = response.allow { headers.add(name: "Allow", value: allow) }
-        logger.debug("admin: \(head.method) \(head.uri) from \(remote) -> \(response.status.code) (\(body.readableBytes) bytes)")
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: response.status, headers: headers))),
-                      promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
-            context.close(promise: nil)
-        }
-    }
-}
-
-/// Closes a connection that sends more than `maxBytes` in all: placed before the HTTP decoder, so it also
-/// bounds header lines, header count and bodies.
-final class RequestSizeLimit: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-    typealias InboundOut = ByteBuffer
-
-    private var remaining: Int
-    private let remote: String
-    private let logger: Logger
-
-    init(maxBytes: Int, remote: String, logger: Logger) {
-        self.remaining = maxBytes
-        self.remote = remote
-        self.logger = logger
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard remaining >= 0 else { return }
-        remaining -= unwrapInboundIn(data).readableBytes
-        guard remaining >= 0 else {
-            logger.notice("admin: closed connection from \(remote): request larger than the limit")
-            context.close(promise: nil)
-            return
-        }
-        context.fireChannelRead(data)
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let route = AdminRoute(method: HTTPMethod(rawValue: request.method.rawValue), uri: request.uri.path)
+        let answer = await endpoints.respond(to: route)
+        var fields = HTTPFields()
+        fields[.contentType] = answer.contentType
+        fields[.connection] = "close"
+        if let allow = answer.allow { fields[.allow] = allow }
+        let body = ByteBuffer(string: answer.body)
+        context.logger.debug("admin: \(request.method) \(request.uri.path) from \(context.remoteAddress) -> \(answer.status.code) (\(body.readableBytes) bytes)")
+        return Response(status: answer.status, headers: fields, body: .init(byteBuffer: body))
     }
 }

@@ -14,7 +14,8 @@ final class EventWiring: Sendable {
     let unsubscribe: UnsubscribeLinks?
     let logger: Logger
 
-    init(config: ApusConfig, configDirectory: String, logger: Logger) throws {
+    /// `metrics` counts stored events and webhook POSTs.
+    init(config: ApusConfig, configDirectory: String, metrics: ServerMetrics, logger: Logger) throws {
         self.logger = logger
         let routes = config.webhooks.map {
             SQLiteMailStore.WebhookRoute(endpoint: $0.url, types: Set($0.events.compactMap(EventType.init(rawValue:))))
@@ -36,10 +37,12 @@ final class EventWiring: Sendable {
             endpoints.append(.init(url: webhook.url, secret: Array(secret.utf8)))
         }
         let dispatcher = endpoints.isEmpty ? nil
-            : try WebhookDispatcher(endpoints: endpoints, store: store, caFile: config.delivery.caFile, logger: logger)
+            : try WebhookDispatcher(endpoints: endpoints, store: store, caFile: config.delivery.caFile, logger: logger,
+                                  onResult: { _, ok in metrics.webhookDelivery(ok: ok) })
         self.webhooks = dispatcher
         let store = self.store
         self.recorder = EventRecorder(store: store, logger: logger) { stored in
+            for item in stored { metrics.event(type: item.event.type.rawValue) }
             dispatcher?.wake()
             await SuppressionFeeder.feed(stored, store: store, logger: logger)
         }

@@ -111,7 +111,7 @@ public final class MailServer: Service, Sendable {
         let metrics = ServerMetrics()
         metrics.setPaceSource { pacer.currentPace(of: providers) }
         self.metrics = metrics
-        let events = try EventWiring(config: config, configDirectory: configDirectory, logger: logger)
+        let events = try EventWiring(config: config, configDirectory: configDirectory, metrics: metrics, logger: logger)
         self.events = events
         let recorder = events.recorder
         self.runner = QueueRunner(
@@ -126,7 +126,7 @@ public final class MailServer: Service, Sendable {
         let queueDirectory = spool.directory
         self.admin = AdminServer(addresses: config.listen.admin, metrics: metrics, queueMessages: {
             try? await NIOThreadPool.singleton.runIfActive { ServerMetrics.countQueuedMessages(in: queueDirectory) } ?? nil
-        }, group: group, logger: logger)
+        }, logger: logger)
         self.connections = ConnectionLimiter(maxTotal: config.limits.maxConnections,
                                              maxPerAddress: config.limits.maxConnectionsPerIP)
         self.group = group
@@ -140,16 +140,18 @@ public final class MailServer: Service, Sendable {
         let policy = ServerPolicy(directory: directory, config: config)
         let apiDelegate = ServerDelegate(config: config, directory: directory, policy: policy, router: router, spool: spool, signer: signer,
                                          delivered: { wake.yield($0) }, metrics: metrics, events: recorder, logger: logger)
-        let sendAPI = API(hostname: config.hostname, store: events.store, recorder: recorder,
+        var sendAPI = API(hostname: config.hostname, store: events.store, recorder: recorder,
                       credential: APICredentials.lookup(directory),
                       submitter: APISubmitter(delegate: apiDelegate, policy: policy, tls: config.api.tls),
                       limits: .init(maxMessageBytes: config.limits.maxMessageBytes, maxRecipients: config.limits.maxRecipients),
                       unsubscribe: events.unsubscribe)
+        sendAPI.observeRequest = { metrics.apiRequest($0) }
+        let routes = sendAPI
         let tlsProvider = self.tls
         let contexts: (@Sendable () -> NIOSSLContext?)? = config.api.tls ? { @Sendable in tlsProvider.context } : nil
         let apiAddresses: [(host: String, port: Int)] = config.listen.api.map { (host: $0.host, port: $0.port) }
         self.api = HTTPListeners(role: "api", addresses: apiAddresses, tls: contexts, logger: logger,
-                                 router: { sendAPI.router() })
+                                 router: { routes.router() })
     }
 
     /// The API listener's addresses (`[listen] api`). Waits until bound.
@@ -257,9 +259,9 @@ public final class MailServer: Service, Sendable {
                     logger.info("listening: \(kind.rawValue) on \(channel.localAddress.map(Self.describe) ?? "\(address)")")
                 }
             }
-            do { try await admin.bind() } catch let error as AdminServerError {
-                throw ListenerBindError(listener: "admin", address: error.address, underlying: error.underlying,
-                                        fix: bindFix("admin"))
+            do { try await admin.bind() } catch let error as HTTPListenerError {
+                throw ListenerBindError(listener: "admin", address: ListenAddress(host: error.host, port: error.port),
+                                        underlying: error.underlying, fix: bindFix("admin"))
             }
             try await web?.bind()
             onListening?()

@@ -88,6 +88,7 @@ final class ServerDelegate: SMTPServerDelegate {
 
     /// `source` names the way in for the `queued` event: mx, submission, submissions, api.
     func accept(envelope: Envelope, message: ByteBuffer, connection: ConnectionInfo, source: String) async -> Result<String, SMTPReply> {
+        let started = ContinuousClock.now
         if Self.receivedCount(message) > Self.maxReceivedHeaders {
             logger.notice("refused message from \(connection.remoteAddress): more than \(Self.maxReceivedHeaders) Received headers (mail loop?)")
             return .failure(.c554MailLoop)
@@ -142,6 +143,7 @@ final class ServerDelegate: SMTPServerDelegate {
         }
         logger.info("queued id=\(id) from=<\(mailFrom)> to=\(recipients.map { "<\($0.command.map { "|\($0)" } ?? $0.address)>" }.joined(separator: ",")) size=\(full.readableBytes) client=\(connection.remoteAddress) helo=\(envelope.clientName) tls=\(connection.tlsVersion ?? "none") auth=\(envelope.authenticatedUser ?? "-") listener=\(connection.listener.rawValue)")
         metrics.messageAccepted(connection.listener)
+        metrics.accepted(after: ContinuousClock.now - started, source: source)
         if let events {
             let domain = mailFrom.lastIndex(of: "@").map { String(mailFrom[mailFrom.index(after: $0)...]).lowercased() } ?? ""
             let now = meta.receivedAt

@@ -6,224 +6,248 @@ import Musl
 import Darwin
 #endif
 import Delivery
-import NIOConcurrencyHelpers
-import NIOCore
+import HTTPAPI
+import MailStore
+import Prometheus
 import SMTPProtocol
+import Synchronization
 
-/// The server's counters, served by `AdminServer` at `GET /metrics` in the Prometheus text exposition
-/// format 0.0.4 (https://prometheus.io/docs/instrumenting/exposition_formats/):
+/// The server's metrics, served by `AdminServer` at `GET /metrics` in the Prometheus text exposition
+/// format 0.0.4, kept and written by swift-prometheus (`PrometheusCollectorRegistry`):
 ///
-///     # HELP apus_messages_accepted_total Messages accepted (queued, 250 after DATA), by listener.
+///     # HELP apus_messages_accepted_total Messages accepted (on disk, 250 after DATA), by listener.
 ///     # TYPE apus_messages_accepted_total counter
 ///     apus_messages_accepted_total{listener="mx"} 12
 ///
-/// A family is a `# HELP` line, a `# TYPE` line and one sample per label set; label values are quoted with
-/// `\\`, `\"` and `\n` escaped. Every label set that can occur is printed from the start, at 0, so that
-/// `rate()` sees the first increment.
-///
-/// The counters are plain integers behind one lock: they change once per connection, reply, message or
-/// delivery, next to work that costs far more (a TLS handshake, an fsync), so an uncontended lock is cheap.
-/// A scrape copies them under the lock and formats the copy outside it.
+/// Each instance has its own registry (tests run many servers in one process; nothing is global). Every
+/// label set known in advance is registered at 0 from the start, so that `rate()` sees the first
+/// increment. Counters and gauges are atomics, so a hook costs no lock on the accept path.
 public final class ServerMetrics: Sendable {
     /// What `apus_build_info` reports.
     public static let defaultVersion = "0.1.0-dev"
+    /// `Content-Type` of `GET /metrics`.
+    public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
-    public struct Counts: Sendable, Equatable {
-        public var connections: [ListenerKind: Int] = [:]
-        public var openConnections: [ListenerKind: Int] = [:]
-        public var refusedConnections: [ListenerKind: Int] = [:]
-        public var acceptedMessages: [ListenerKind: Int] = [:]
-        public var replies: [ReplyKey: Int] = [:]
-        public var authFailures: [ListenerKind: Int] = [:]
-        /// Keyed by result and kind only (`DeliveryEvent(result:kind:)`).
-        public var deliveries: [DeliveryEvent: Int] = [:]
-        /// Remote outcomes per `[delivery.providers.NAME]` and result.
-        public var providerDeliveries: [ProviderKey: Int] = [:]
-        /// Messages per minute each provider may get now (halved after a rate-limit deferral).
-        public var providerPace: [String: Double] = [:]
-        /// `<data_dir>/queue` at the last scrape; nil until known (then the family is left out).
-        public var queueMessages: Int?
+    static let listeners: [ListenerKind] = [.mx, .submission, .submissions]
+    /// Where messages come in, for `apus_accept_duration_seconds`: the SMTP listeners and the HTTP API.
+    static let sources = listeners.map(\.rawValue) + ["api"]
+    /// Histogram buckets from 1 ms to 10 s.
+    static let durationBuckets: [Duration] = [.milliseconds(1), .microseconds(2500), .milliseconds(5), .milliseconds(10),
+                                              .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+                                              .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10)]
 
-        public init() {}
+    /// `apus_deliveries_total`'s labels: one delivery outcome of one kind.
+    struct DeliveryKey: Hashable {
+        var result: DeliveryEvent.Result
+        var kind: DeliveryEvent.Kind
     }
-
 
     /// An SMTP reply of class 4 (temporary failure) or 5 (permanent failure) on one listener.
-    public struct ReplyKey: Sendable, Hashable {
-        public var listener: ListenerKind
+    struct ReplyKey: Hashable {
+        var listener: ListenerKind
         /// 4 or 5.
-        public var replyClass: Int
-        public init(listener: ListenerKind, replyClass: Int) {
-            self.listener = listener
-            self.replyClass = replyClass
-        }
-    }
-
-    /// A provider's deliveries with one result.
-    public struct ProviderKey: Sendable, Hashable {
-        public var provider: String
-        public var result: DeliveryEvent.Result
-        public init(provider: String, result: DeliveryEvent.Result) {
-            self.provider = provider
-            self.result = result
-        }
+        var replyClass: Int
     }
 
     public let version: String
-    private let counts = NIOLockedValueBox(Counts())
+    /// Every family; `render()` writes it out.
+    public let registry = PrometheusCollectorRegistry()
+    let connections: [ListenerKind: Counter]
+    let openConnections: [ListenerKind: Gauge]
+    let refusedConnections: [ListenerKind: Counter]
+    let acceptedMessages: [ListenerKind: Counter]
+    let authFailures: [ListenerKind: Counter]
+    let replies: [ReplyKey: Counter]
+    let deliveries: [DeliveryKey: Counter]
+    let acceptDurations: [String: DurationHistogram]
+    let webhookDeliveries: [Bool: Counter]
+    /// `apus_queue_messages`, registered once the queue size is known.
+    let queueMessages = Mutex<Gauge?>(nil)
     /// Reads the providers' current pace at each scrape (set by the server).
-    private let paceSource = NIOLockedValueBox<(@Sendable () -> [String: Double])?>(nil)
+    let paceSource = Mutex<(@Sendable () -> [String: Double])?>(nil)
 
     public init(version: String = ServerMetrics.defaultVersion) {
         self.version = version
+        let registry = self.registry
+        func perListener(_ name: String) -> [ListenerKind: Counter] {
+            Dictionary(uniqueKeysWithValues: Self.listeners.map {
+                ($0, registry.makeCounter(descriptor: Self.named(name), labels: [("listener", $0.rawValue)]))
+            })
+        }
+        registry.makeGauge(descriptor: Self.named("apus_build_info"), labels: [("version", version)]).set(to: 1)
+        connections = perListener("apus_connections_total")
+        openConnections = Dictionary(uniqueKeysWithValues: Self.listeners.map {
+            ($0, registry.makeGauge(descriptor: Self.named("apus_connections_open"), labels: [("listener", $0.rawValue)]))
+        })
+        refusedConnections = perListener("apus_connections_refused_total")
+        acceptedMessages = perListener("apus_messages_accepted_total")
+        var replies: [ReplyKey: Counter] = [:]
+        for listener in Self.listeners {
+            for k in [4, 5] {
+                replies[ReplyKey(listener: listener, replyClass: k)] = registry.makeCounter(
+                    descriptor: Self.named("apus_smtp_replies_total"), labels: [("listener", listener.rawValue), ("class", "\(k)xx")])
+            }
+        }
+        self.replies = replies
+        authFailures = perListener("apus_auth_failures_total")
+        var deliveries: [DeliveryKey: Counter] = [:]
+        for result in DeliveryEvent.Result.allCases {
+            for kind in DeliveryEvent.Kind.allCases {
+                deliveries[DeliveryKey(result: result, kind: kind)] = registry.makeCounter(
+                    descriptor: Self.named("apus_deliveries_total"), labels: [("result", result.rawValue), ("kind", kind.rawValue)])
+            }
+        }
+        self.deliveries = deliveries
+        for type in EventType.allCases { _ = Self.eventCounter(registry, type.rawValue) }
+        acceptDurations = Dictionary(uniqueKeysWithValues: Self.sources.map {
+            ($0, registry.makeDurationHistogram(descriptor: Self.named("apus_accept_duration_seconds"),
+                                                labels: [("listener", $0)], buckets: Self.durationBuckets))
+        })
+        webhookDeliveries = Dictionary(uniqueKeysWithValues: [(true, "ok"), (false, "failed")].map {
+            ($0.0, registry.makeCounter(descriptor: Self.named("apus_webhook_deliveries_total"), labels: [("result", $0.1)]))
+        })
     }
 
-    // MARK: Hooks (called from the listeners, the SMTP delegate and the queue runner)
+    /// A family's name and its HELP text.
+    static func named(_ name: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help[name] ?? "")
+    }
+
+    /// The HELP line of each family.
+    static let help: [String: String] = [
+        "apus_build_info":
+            "Always 1; the version of the running server is in the label.",
+        "apus_connections_open":
+            "SMTP connections open now, by listener.",
+        "apus_accept_duration_seconds":
+            "Time to accept a message: from the end of DATA (or the API request) to the 250, queue fsync included.",
+        "apus_webhook_deliveries_total":
+            "Webhook POSTs by result: ok (2xx answer) or failed (will be retried).",
+        "apus_events_total":
+            "Events stored (queued, delivered, deferred, bounced, delay, suppressed, complained, unsubscribed), by type.",
+        "apus_api_requests_total":
+            "HTTP API requests by route pattern and response status.",
+        "apus_api_request_duration_seconds":
+            "HTTP API request duration (to the response head), by route pattern.",
+        "apus_queue_messages":
+            "Messages in the queue (<data_dir>/queue): waiting for delivery, for a retry, or held by [delivery] hold_remote.",
+        "apus_smtp_replies_total":
+            "SMTP replies with a 4xx (temporary) or 5xx (permanent) code sent to clients, by listener and class.",
+        "apus_deliveries_total":
+            "Delivery attempts per recipient by outcome (sent, deferred for a retry, bounced) and kind (local: Maildir, LMTP, MDA or pipe; remote: SMTP).",
+        "apus_connections_total":
+            "SMTP connections accepted, by listener (refused ones included).",
+        "apus_connections_refused_total":
+            "SMTP connections answered 421 and closed at once: over [limits] max_connections or max_connections_per_ip.",
+        "apus_messages_accepted_total":
+            "Messages accepted (on disk, 250 after DATA), by listener.",
+        "apus_provider_deliveries_total":
+            "Remote deliveries per recipient to each [delivery.providers.NAME], by outcome.",
+        "apus_provider_pace":
+            "Messages per minute each provider may get now; halved for 10 minutes after a rate-limit deferral.",
+        "apus_auth_failures_total":
+            "AUTH attempts refused: wrong credentials, or a client blocked after [limits] max_auth_failures.",
+    ]
+
+    static func eventCounter(_ registry: PrometheusCollectorRegistry, _ type: String) -> Counter {
+        registry.makeCounter(descriptor: Self.named("apus_events_total"), labels: [("type", type)])
+    }
+
+    // MARK: Hooks (called from the listeners, the SMTP delegate, the queue runner, the event recorder, the API)
 
     func connectionOpened(_ listener: ListenerKind) {
-        counts.withLockedValue {
-            $0.connections[listener, default: 0] += 1
-            $0.openConnections[listener, default: 0] += 1
-        }
+        connections[listener]?.increment()
+        openConnections[listener]?.increment()
     }
 
     func connectionClosed(_ listener: ListenerKind) {
-        counts.withLockedValue { $0.openConnections[listener, default: 0] -= 1 }
+        openConnections[listener]?.decrement()
     }
 
     /// Over `[limits] max_connections` or `max_connections_per_ip`: answered 421 and closed.
     func connectionRefused(_ listener: ListenerKind) {
-        counts.withLockedValue { $0.refusedConnections[listener, default: 0] += 1 }
+        refusedConnections[listener]?.increment()
     }
 
     func messageAccepted(_ listener: ListenerKind) {
-        counts.withLockedValue { $0.acceptedMessages[listener, default: 0] += 1 }
+        acceptedMessages[listener]?.increment()
+    }
+
+    /// How long one accepted message took, by where it came in (`sources`).
+    func accepted(after duration: Duration, source: String) {
+        acceptDurations[source]?.record(duration)
     }
 
     /// `code` is the reply's three-digit code; only classes 4 and 5 are counted.
     func reply(_ code: Int, on listener: ListenerKind) {
-        let replyClass = code / 100
-        guard replyClass == 4 || replyClass == 5 else { return }
-        counts.withLockedValue { $0.replies[ReplyKey(listener: listener, replyClass: replyClass), default: 0] += 1 }
+        replies[ReplyKey(listener: listener, replyClass: code / 100)]?.increment()
     }
 
     func authFailed(_ listener: ListenerKind) {
-        counts.withLockedValue { $0.authFailures[listener, default: 0] += 1 }
+        authFailures[listener]?.increment()
     }
 
+    /// Keyed by outcome and kind only (an event's message id and recipient are not labels).
     func delivery(_ event: DeliveryEvent) {
-        counts.withLockedValue { c in
-            c.deliveries[DeliveryEvent(result: event.result, kind: event.kind), default: 0] += 1
-            if let provider = event.provider {
-                c.providerDeliveries[ProviderKey(provider: provider, result: event.result), default: 0] += 1
-            }
-        }
+        deliveries[DeliveryKey(result: event.result, kind: event.kind)]?.increment()
+        if let provider = event.provider { providerCounter(provider, event.result).increment() }
+    }
+
+    func providerCounter(_ provider: String, _ result: DeliveryEvent.Result) -> Counter {
+        registry.makeCounter(descriptor: Self.named("apus_provider_deliveries_total"),
+                             labels: [("provider", provider), ("result", result.rawValue)])
     }
 
     /// Where `apus_provider_pace` comes from: the providers' pacing state, asked at each scrape.
     func setPaceSource(_ source: @escaping @Sendable () -> [String: Double]) {
-        paceSource.withLockedValue { $0 = source }
+        paceSource.withLock { $0 = source }
     }
 
+    /// One event in the store (`EventType` raw value).
+    func event(type: String) {
+        Self.eventCounter(registry, type).increment()
+    }
+
+    /// One webhook POST: `ok` for a 2xx answer.
+    func webhookDelivery(ok: Bool) {
+        webhookDeliveries[ok]?.increment()
+    }
+
+    /// One request on `[listen] api`.
+    func apiRequest(_ request: APIRequestObservation) {
+        registry.makeCounter(descriptor: Self.named("apus_api_requests_total"),
+                             labels: [("route", request.route), ("status", "\(request.status)")]).increment()
+        registry.makeDurationHistogram(descriptor: Self.named("apus_api_request_duration_seconds"),
+                                       labels: [("route", request.route)], buckets: Self.durationBuckets).record(request.duration)
+    }
+
+    /// `<data_dir>/queue`'s message count at a scrape; nil (unknown) leaves the family out.
     func setQueueMessages(_ count: Int?) {
-        counts.withLockedValue { $0.queueMessages = count }
-    }
-
-    public var snapshot: Counts {
-        var c = counts.withLockedValue { $0 }
-        if let source = paceSource.withLockedValue({ $0 }) { c.providerPace = source() }
-        return c
+        queueMessages.withLock { gauge in
+            guard let count else {
+                if let old = gauge { registry.unregisterGauge(old) }
+                gauge = nil
+                return
+            }
+            if gauge == nil {
+                gauge = registry.makeGauge(descriptor: Self.named("apus_queue_messages"))
+            }
+            gauge?.set(to: Double(count))
+        }
     }
 
     // MARK: Exposition
 
-    /// The text for `GET /metrics` (`Content-Type: text/plain; version=0.0.4`).
-    public func render() -> String { Self.render(snapshot, version: version) }
-
-    public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
-
-    static let listeners: [ListenerKind] = [.mx, .submission, .submissions]
-
-    public static func render(_ c: Counts, version: String) -> String {
-        var out = ""
-        func family(_ name: String, _ type: String, _ help: String, _ samples: [([(String, String)], Int)]) {
-            out += "# HELP \(name) \(escapeHelp(help))\n# TYPE \(name) \(type)\n"
-            for (labels, value) in samples {
-                let set = labels.isEmpty ? "" : "{" + labels.map { "\($0.0)=\"\(escapeLabelValue($0.1))\"" }.joined(separator: ",") + "}"
-                out += "\(name)\(set) \(value)\n"
+    /// The text for `GET /metrics`.
+    public func render() -> String {
+        if let source = paceSource.withLock({ $0 }) {
+            for (provider, pace) in source() {
+                registry.makeGauge(descriptor: Self.named("apus_provider_pace"), labels: [("provider", provider)]).set(to: pace)
+                // Every known provider's outcomes from the start, at 0, so that rate() sees the first one.
+                for result in DeliveryEvent.Result.allCases { _ = providerCounter(provider, result) }
             }
         }
-        func perListener(_ values: [ListenerKind: Int]) -> [([(String, String)], Int)] {
-            listeners.map { ([("listener", $0.rawValue)], values[$0, default: 0]) }
-        }
-        family("apus_build_info", "gauge", "Always 1; the version of the running server is in the label.",
-               [([("version", version)], 1)])
-        family("apus_connections_total", "counter", "SMTP connections accepted, by listener (refused ones included).",
-               perListener(c.connections))
-        family("apus_connections_open", "gauge", "SMTP connections open now, by listener.",
-               perListener(c.openConnections))
-        family("apus_connections_refused_total", "counter",
-               "SMTP connections answered 421 and closed at once: over [limits] max_connections or max_connections_per_ip.",
-               perListener(c.refusedConnections))
-        family("apus_messages_accepted_total", "counter", "Messages accepted (on disk, 250 after DATA), by listener.",
-               perListener(c.acceptedMessages))
-        family("apus_smtp_replies_total", "counter",
-               "SMTP replies with a 4xx (temporary) or 5xx (permanent) code sent to clients, by listener and class.",
-               listeners.flatMap { listener in
-                   [4, 5].map { k in
-                       ([("listener", listener.rawValue), ("class", "\(k)xx")],
-                        c.replies[ReplyKey(listener: listener, replyClass: k), default: 0])
-                   }
-               })
-        family("apus_auth_failures_total", "counter",
-               "AUTH attempts refused: wrong credentials, or a client blocked after [limits] max_auth_failures.",
-               perListener(c.authFailures))
-        family("apus_deliveries_total", "counter",
-               "Delivery attempts per recipient by outcome (sent, deferred for a retry, bounced) and kind (local: Maildir, LMTP, MDA or pipe; remote: SMTP).",
-               DeliveryEvent.Result.allCases.flatMap { result in
-                   DeliveryEvent.Kind.allCases.map { kind in
-                       ([("result", result.rawValue), ("kind", kind.rawValue)],
-                        c.deliveries[DeliveryEvent(result: result, kind: kind), default: 0])
-                   }
-               })
-        let providers = Set(c.providerPace.keys).union(c.providerDeliveries.keys.map(\.provider)).sorted()
-        if !providers.isEmpty {
-            family("apus_provider_deliveries_total", "counter",
-                   "Remote deliveries per recipient to each [delivery.providers.NAME], by outcome.",
-                   providers.flatMap { p in
-                       DeliveryEvent.Result.allCases.map { r in
-                           ([("provider", p), ("result", r.rawValue)], c.providerDeliveries[ProviderKey(provider: p, result: r), default: 0])
-                       }
-                   })
-            out += "# HELP apus_provider_pace Messages per minute each provider may get now; halved for 10 minutes after a rate-limit deferral.\n"
-            out += "# TYPE apus_provider_pace gauge\n"
-            for p in providers { out += "apus_provider_pace{provider=\"\(escapeLabelValue(p))\"} \(c.providerPace[p] ?? 0)\n" }
-        }
-        if let queued = c.queueMessages {
-            family("apus_queue_messages", "gauge", "Messages in the queue (<data_dir>/queue): waiting for delivery, for a retry, or held by [delivery] hold_remote.",
-                   [([], queued)])
-        }
-        return out
-    }
-
-    /// Label values: backslash, double quote and line feed escaped (format 0.0.4).
-    static func escapeLabelValue(_ value: String) -> String { escape(value, quote: true) }
-
-    /// HELP text: backslash and line feed escaped (format 0.0.4).
-    static func escapeHelp(_ text: String) -> String { escape(text, quote: false) }
-
-    /// Works on Unicode scalars: as a `Character`, "\r\n" is one grapheme and would not match "\n".
-    private static func escape(_ text: String, quote: Bool) -> String {
-        var out = String.UnicodeScalarView()
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\\": out.append(contentsOf: "\\\\".unicodeScalars)
-            case "\"" where quote: out.append(contentsOf: "\\\"".unicodeScalars)
-            case "\n": out.append(contentsOf: "\\n".unicodeScalars)
-            default: out.append(scalar)
-            }
-        }
-        return String(out)
+        return registry.emitToString()
     }
 
     // MARK: Queue size
@@ -243,48 +267,5 @@ public final class ServerMetrics: Sendable {
             if isMessage { count += 1 }
         }
         return count
-    }
-}
-
-/// Counts the 4xx and 5xx replies written on one SMTP connection, for `apus_smtp_replies_total`. It sits
-/// between TLS and `SMTPServerHandler`, so it sees the replies in plain text; STARTTLS inserts its TLS
-/// handler at the front of the pipeline, below this one. A reply's last line is `NNN text` (a space after
-/// the code); the lines before it are `NNN-text` (RFC 5321 §4.2.1), so each reply is counted once even
-/// when several are written in one buffer.
-final class SMTPReplyCounter: ChannelOutboundHandler, RemovableChannelHandler {
-    typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
-    let metrics: ServerMetrics
-    let listener: ListenerKind
-
-    init(metrics: ServerMetrics, listener: ListenerKind) {
-        self.metrics = metrics
-        self.listener = listener
-    }
-
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        for code in Self.finalReplyCodes(unwrapOutboundIn(data).readableBytesView) {
-            metrics.reply(code, on: listener)
-        }
-        context.write(data, promise: promise)
-    }
-
-    /// The codes of the complete replies in `bytes`: lines of the form `NNN<SP>…` or a bare `NNN`.
-    static func finalReplyCodes(_ bytes: ByteBufferView) -> [Int] {
-        var codes: [Int] = []
-        var index = bytes.startIndex
-        while index < bytes.endIndex {
-            let end = bytes[index...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.endIndex
-            let line = bytes[index..<end]
-            let digits = line.prefix(3)
-            if digits.count == 3, digits.allSatisfy({ (0x30...0x39).contains($0) }) {
-                let next = line.dropFirst(3).first
-                if next == nil || next == UInt8(ascii: " ") || next == UInt8(ascii: "\r") {
-                    codes.append(digits.reduce(0) { $0 * 10 + Int($1 - 0x30) })
-                }
-            }
-            index = end == bytes.endIndex ? end : bytes.index(after: end)
-        }
-        return codes
     }
 }

@@ -1,4 +1,5 @@
 import Config
+import Delivery
 import DNSCore
 import Foundation
 import Logging
@@ -139,6 +140,23 @@ struct AdminServerTests {
         await admin.close()
     }
 
+    @Test func aTakenPortIsNamedInTheError() async throws {
+        let first = Self.admin()
+        let port = try #require(try await first.bind().first?.port)
+        let second = Self.admin(addresses: [ListenAddress(host: "127.0.0.1", port: port)])
+        do {
+            try await second.bind()
+            Issue.record("a second listener on port \(port) was bound")
+        } catch {
+            let text = "\(error)"
+            #expect(text.contains("cannot listen for admin on 127.0.0.1:\(port)"), "\(text)")
+            #expect(text.contains("change [listen] admin in apus.toml"), "\(text)")
+        }
+        #expect(second.localAddresses.isEmpty)
+        #expect(try await Self.get(port: port, "/healthz").status == 200)   // the first one still answers
+        await first.close()
+    }
+
     @Test func oversizedRequestIsClosedWithoutAnswer() async throws {
         let admin = Self.admin()
         let port = try #require(try await admin.bind().first?.port)
@@ -205,25 +223,37 @@ struct AdminServerTests {
     // MARK: ServerMetrics
 
     @Test func renderFollowsTheTextFormat() throws {
-        var counts = ServerMetrics.Counts()
-        counts.acceptedMessages[.mx] = 3
-        counts.replies[.init(listener: .submission, replyClass: 5)] = 2
-        counts.deliveries[.init(result: .deferred, kind: .remote)] = 4
-        counts.queueMessages = 7
-        let text = ServerMetrics.render(counts, version: "1.0 \"beta\"\\x\ny")
+        let metrics = ServerMetrics(version: "1.0 \"beta\"\\x\ny")
+        for _ in 0..<3 { metrics.messageAccepted(.mx) }
+        for _ in 0..<2 { metrics.reply(550, on: .submission) }
+        for _ in 0..<4 { metrics.delivery(DeliveryEvent(result: .deferred, kind: .remote)) }
+        metrics.setQueueMessages(7)
+        metrics.event(type: "delivered")
+        metrics.accepted(after: .milliseconds(3), source: "mx")
+        let text = metrics.render()
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         #expect(lines.last == "")   // ends with a line feed
-        #expect(lines.contains(#"apus_build_info{version="1.0 \"beta\"\\x\ny"} 1"#))
+        // Gauges are written as floating-point numbers by swift-prometheus ("1.0"); the format allows both.
+        #expect(lines.contains(#"apus_build_info{version="1.0 \"beta\"\\x\ny"} 1.0"#))
         #expect(lines.contains(#"apus_messages_accepted_total{listener="mx"} 3"#))
         #expect(lines.contains(#"apus_messages_accepted_total{listener="submissions"} 0"#))
         #expect(lines.contains(#"apus_smtp_replies_total{listener="submission",class="5xx"} 2"#))
         #expect(lines.contains(#"apus_deliveries_total{result="deferred",kind="remote"} 4"#))
-        #expect(lines.contains("apus_queue_messages 7"))
+        #expect(lines.contains(#"apus_events_total{type="delivered"} 1"#))
+        #expect(lines.contains(#"apus_events_total{type="bounced"} 0"#))
+        #expect(lines.contains(#"apus_webhook_deliveries_total{result="failed"} 0"#))
+        #expect(lines.contains(#"apus_accept_duration_seconds_bucket{listener="mx",le="0.005"} 1"#))
+        #expect(lines.contains(#"apus_accept_duration_seconds_bucket{listener="mx",le="0.0025"} 0"#))
+        #expect(lines.contains(#"apus_accept_duration_seconds_count{listener="mx"} 1"#))
+        #expect(lines.contains("apus_queue_messages 7.0"))
         #expect(lines.contains("# TYPE apus_connections_open gauge"))
         #expect(lines.contains("# TYPE apus_connections_total counter"))
+        #expect(lines.contains("# TYPE apus_accept_duration_seconds histogram"))
 
-        // Every family: HELP, then TYPE, then its samples; names are valid, each sample ends in an integer.
+        // Every family: HELP, then TYPE, then its samples; names are valid; counters and histogram counts
+        // and buckets end in an integer, other samples in a number.
         var family: String?
+        var type: String?
         var seen: Set<String> = []
         for (i, line) in lines.dropLast().enumerated() {
             if line.hasPrefix("# HELP ") {
@@ -233,17 +263,26 @@ struct AdminServerTests {
                 #expect(seen.insert(name).inserted, "\(name) twice")
                 family = name
             } else if line.hasPrefix("# TYPE ") {
-                let type = line.split(separator: " ").last.map(String.init)
-                #expect(["counter", "gauge"].contains(type))
+                type = line.split(separator: " ").last.map(String.init)
+                #expect(["counter", "gauge", "histogram"].contains(type))
                 #expect(!(type == "counter") || family?.hasSuffix("_total") == true)
             } else {
                 let name = String(line.prefix { $0 != "{" && $0 != " " })
-                #expect(name == family, "sample \(line) outside its family")
-                #expect(Int(line.split(separator: " ").last ?? "") != nil, "\(line)")
+                let value = line.split(separator: " ").last ?? ""
+                if type == "histogram" {
+                    #expect([family, family.map { $0 + "_bucket" }, family.map { $0 + "_sum" }, family.map { $0 + "_count" }]
+                        .contains(name), "sample \(line) outside its family")
+                    #expect(name.hasSuffix("_sum") ? Double(value) != nil : Int(value) != nil, "\(line)")
+                } else {
+                    #expect(name == family, "sample \(line) outside its family")
+                    #expect(type == "counter" ? Int(value) != nil : Double(value) != nil, "\(line)")
+                }
             }
         }
         // Without a queue size the gauge is left out rather than reported as 0.
-        #expect(!ServerMetrics.render(ServerMetrics.Counts(), version: "x").contains("apus_queue_messages"))
+        #expect(!ServerMetrics().render().contains("apus_queue_messages"))
+        metrics.setQueueMessages(nil)
+        #expect(!metrics.render().contains("apus_queue_messages"))
     }
 
     @Test func hooksCount() {
@@ -254,10 +293,16 @@ struct AdminServerTests {
         metrics.reply(250, on: .mx)
         metrics.reply(421, on: .mx)
         metrics.authFailed(.submission)
-        let counts = metrics.snapshot
-        #expect(counts.connections[.mx] == 2 && counts.openConnections[.mx] == 1)
-        #expect(counts.replies == [.init(listener: .mx, replyClass: 4): 1])
-        #expect(counts.authFailures[.submission] == 1)
+        metrics.webhookDelivery(ok: true)
+        metrics.apiRequest(.init(route: "/v1/messages", status: 202, duration: .milliseconds(20)))
+        let counts = Self.samples(metrics.render())
+        #expect(counts[#"apus_connections_total{listener="mx"}"#] == 2 && counts[#"apus_connections_open{listener="mx"}"#] == 1)
+        #expect(counts[#"apus_smtp_replies_total{listener="mx",class="4xx"}"#] == 1)
+        #expect(counts.filter { $0.key.hasPrefix("apus_smtp_replies_total") }.values.reduce(0, +) == 1)
+        #expect(counts[#"apus_auth_failures_total{listener="submission"}"#] == 1)
+        #expect(counts[#"apus_webhook_deliveries_total{result="ok"}"#] == 1)
+        #expect(counts[#"apus_api_requests_total{route="/v1/messages",status="202"}"#] == 1)
+        #expect(counts[#"apus_api_request_duration_seconds_count{route="/v1/messages"}"#] == 1)
     }
 
     @Test(arguments: [
@@ -347,11 +392,12 @@ struct AdminServerTests {
         return (status, String(output[..<newline]))
     }
 
-    /// `name{labels} value` lines as a dictionary.
+    /// `name{labels} value` lines with a whole-number value as a dictionary (gauges are written "1.0").
     static func samples(_ text: String) -> [String: Int] {
         var out: [String: Int] = [:]
         for line in text.split(separator: "\n") where !line.hasPrefix("#") {
-            guard let space = line.lastIndex(of: " "), let value = Int(line[line.index(after: space)...]) else { continue }
+            guard let space = line.lastIndex(of: " "), let number = Double(line[line.index(after: space)...]),
+                  let value = Int(exactly: number) else { continue }
             out[String(line[..<space])] = value
         }
         return out
