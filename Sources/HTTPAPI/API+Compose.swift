@@ -12,7 +12,8 @@ extension API {
         var out: [(recipients: [String], bytes: [UInt8])] = []
         for recipient in recipients {
             let url = links.url(domain: key.domain, recipient: recipient)
-            let headers = [("List-Unsubscribe", "<\(url)>"), ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")]
+            let mailto = links.mailto(domain: key.domain, recipient: recipient)
+            let headers = [("List-Unsubscribe", "<\(url)>, <\(mailto)>"), ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")]
             out.append(([recipient], try message(send, extraHeaders: headers, now: now)))
         }
         return out

@@ -26,6 +26,15 @@ public struct UnsubscribeLinks: Sendable {
         "\(publicURL)/unsubscribe/\(token(domain: domain, recipient: recipient))"
     }
 
+    /// The `mailto:` form (RFC 2369) for clients without one-click: a message to `unsubscribe@<domain>` with the
+    /// token as its subject does what the POST does.
+    public func mailto(domain: String, recipient: String) -> String {
+        "mailto:\(Self.mailbox)@\(domain.lowercased())?subject=\(token(domain: domain, recipient: recipient))"
+    }
+
+    /// The local part that receives `mailto:` unsubscribe requests in every local domain.
+    public static let mailbox = "unsubscribe"
+
     /// The (domain, recipient) a valid token names, or nil.
     public func verify(_ token: String) -> (domain: String, recipient: String)? {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)

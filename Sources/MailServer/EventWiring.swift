@@ -24,7 +24,13 @@ final class EventWiring: Sendable {
             try FileManager.default.createDirectory(atPath: config.dataDir, withIntermediateDirectories: true)
             store = try SQLiteMailStore(path: "\(config.dataDir)/apus.sqlite", webhooks: routes)
         } catch {
-            throw WiringError("cannot open the event store \(config.dataDir)/apus.sqlite: \(error)")
+            // Mail comes first: a store that cannot be opened (a full disk, a damaged file) must not keep the
+            // server from receiving and delivering. Events, suppressions and the webhook outbox then live in
+            // memory until the next start, and the log says so.
+            logger.error("cannot open the event store \(config.dataDir)/apus.sqlite: \(error); events, suppressions and webhooks are kept in memory until the next start (suppressions in the file do not apply meanwhile)")
+            do { store = try SQLiteMailStore(inMemoryWith: routes) } catch {
+                throw WiringError("cannot open the event store \(config.dataDir)/apus.sqlite, nor one in memory: \(error)")
+            }
         }
         var endpoints: [WebhookDispatcher.Endpoint] = []
         for webhook in config.webhooks {

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPAPI
 import Logging
 import MailMessage
 import MailQueue
@@ -20,7 +21,25 @@ struct InboundReports: Sendable {
     let recorder: EventRecorder
     let complaintsAddress: String
     let isLocalDomain: @Sendable (String) -> Bool
+    /// Checks the tokens of `mailto:` unsubscribe requests; nil when one-click links are off.
+    var unsubscribe: UnsubscribeLinks? = nil
     let logger: Logger
+
+    /// A message to `unsubscribe@<local domain>` (the `mailto:` of List-Unsubscribe, RFC 2369): the token in
+    /// its subject (a reply's "Re:" allowed) suppresses the recipient it names, as the one-click POST does.
+    func unsubscribe(message: ByteBuffer, from client: String) async {
+        let subject = MIMEPart.parse(Array(message.readableBytesView)).header("Subject") ?? ""
+        let token = subject.split(separator: " ").last.map(String.init) ?? ""
+        guard let links = unsubscribe, let target = links.verify(token) else {
+            logger.notice("unsubscribe by mail from \(client): no valid token in the subject; nothing suppressed")
+            return
+        }
+        await suppress(domain: target.domain, address: target.recipient, reason: .unsubscribe, messageID: "",
+                       detail: "unsubscribe by mail from \(client)")
+        recorder.record(NewEvent(type: .unsubscribed, time: Date(), messageID: "", recipient: target.recipient,
+                                 domain: target.domain, detail: ["source": "mailto"]))
+        logger.notice("unsubscribe: <\(target.recipient)> unsubscribed from \(target.domain) (mailto)")
+    }
 
     func handle(id: String, mailFrom: String, recipients: [QueuedMessage.Recipient], message: ByteBuffer) async {
         let complaints = complaintsAddress.lowercased()

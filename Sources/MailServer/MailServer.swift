@@ -324,7 +324,7 @@ public final class MailServer: Service, Sendable {
         let delegate = ServerDelegate(config: config, directory: directory, policy: policy, router: router, spool: spool,
                                       signer: signer, senderChecker: senderChecker, inboundAuthenticator: inbound,
                                       delivered: { wake.yield($0) }, metrics: metrics, events: events.recorder,
-                                      logger: logger)
+                                      unsubscribe: events.unsubscribe, logger: logger)
         let tls = self.tls, connections = self.connections, logger = self.logger, hostname = config.hostname
         let openChannels = self.openChannels, metrics = self.metrics, frozenSettings = settings
         var bootstrap = ServerBootstrap(group: group)

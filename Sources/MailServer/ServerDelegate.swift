@@ -2,6 +2,7 @@ import Config
 import Delivery
 import Directory
 import Foundation
+import HTTPAPI
 import Logging
 import MailMessage
 import MailQueue
@@ -34,13 +35,13 @@ final class ServerDelegate: SMTPServerDelegate {
     init(config: ApusConfig, directory: DirectoryHolder, policy: ServerPolicy, router: Router, spool: any Spool,
          signer: OutboundSigner, senderChecker: SenderChecker? = nil, inboundAuthenticator: InboundAuthenticator? = nil,
          delivered: @escaping @Sendable (String) -> Void, metrics: ServerMetrics = ServerMetrics(),
-         events: EventRecorder? = nil, logger: Logger) {
+         events: EventRecorder? = nil, unsubscribe: UnsubscribeLinks? = nil, logger: Logger) {
         self.metrics = metrics
         self.events = events
         let dir = directory
         self.reports = events.map {
             InboundReports(recorder: $0, complaintsAddress: config.suppression.complaintsAddress,
-                           isLocalDomain: { dir.current.isLocalDomain($0) }, logger: logger)
+                           isLocalDomain: { dir.current.isLocalDomain($0) }, unsubscribe: unsubscribe, logger: logger)
         }
         self.signer = signer
         self.senderChecker = senderChecker
@@ -92,6 +93,17 @@ final class ServerDelegate: SMTPServerDelegate {
         if Self.receivedCount(message) > Self.maxReceivedHeaders {
             logger.notice("refused message from \(connection.remoteAddress): more than \(Self.maxReceivedHeaders) Received headers (mail loop?)")
             return .failure(.c554MailLoop)
+        }
+        // `mailto:` unsubscribe requests (unsubscribe@<local domain>, token in the subject) are read here and
+        // not queued; the other recipients of the same message are delivered as usual.
+        var envelope = envelope
+        let unsubscribes = envelope.recipients.filter {
+            if case .mailbox(let m) = $0 { return policy.isUnsubscribeMailbox(m) } else { return false }
+        }
+        if !unsubscribes.isEmpty {
+            await reports?.unsubscribe(message: message, from: connection.remoteAddress)
+            envelope.recipients.removeAll { unsubscribes.contains($0) }
+            if envelope.recipients.isEmpty { return .success(QueuedMessage.newID()) }
         }
         let recipients: [QueuedMessage.Recipient]
         do {

@@ -25,10 +25,13 @@ public struct ServerPolicy: SessionPolicy {
     let srsProblem: String?
     /// `[suppression] smtp = true`: whether (sender domain, recipient) is on the suppression list.
     let isSuppressed: (@Sendable (String, String) -> Bool)?
+    /// `[api] public_url` is set: `unsubscribe@<local domain>` takes the `mailto:` unsubscribe requests.
+    let unsubscribeMailbox: Bool
 
     public init(directory: DirectoryHolder, config: ApusConfig, isSuppressed: (@Sendable (String, String) -> Bool)? = nil) {
         self.directory = directory
         self.config = config
+        self.unsubscribeMailbox = !config.api.publicURL.isEmpty
         self.isSuppressed = config.suppression.smtp ? isSuppressed : nil
         do {
             srs = SRS(secret: try SRSSecret.loadOrCreate(path: SRSSecret.path(dataDirectory: config.dataDir)))
@@ -59,9 +62,20 @@ public struct ServerPolicy: SessionPolicy {
         do {
             _ = try dir.resolve(mailbox, srs: srs)
             return nil
+        } catch AliasError.noSuchAddress where isUnsubscribeMailbox(mailbox) {
+            return nil
         } catch {
             return Self.reply(for: error, mailbox: mailbox)
         }
+    }
+
+    /// `unsubscribe@<local domain>` without a user or alias of that name, while one-click links are on: the
+    /// `mailto:` form of List-Unsubscribe (InboundReports reads the token in the subject).
+    func isUnsubscribeMailbox(_ mailbox: Mailbox) -> Bool {
+        guard unsubscribeMailbox, mailbox.localPart.lowercased() == "unsubscribe",
+              case .name(let domain, _) = mailbox.domain else { return false }
+        let dir = directory.current
+        return dir.isLocalDomain(domain) && (try? dir.resolve(mailbox, srs: srs)) == nil
     }
 
     /// The RCPT reply for an address that does not resolve. Alias loops and depth are the operator's

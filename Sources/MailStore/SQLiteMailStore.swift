@@ -17,7 +17,7 @@ public final class SQLiteMailStore: MailStore {
         }
     }
 
-    let pool: DatabasePool
+    let pool: any DatabaseWriter
     let webhooks: [WebhookRoute]
 
     /// Opens (creating when missing) the database at `path` and brings its schema up to date.
@@ -28,6 +28,14 @@ public final class SQLiteMailStore: MailStore {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
         pool = try DatabasePool(path: path, configuration: configuration)
+        self.webhooks = webhooks
+        try Self.migrator.migrate(pool)
+    }
+
+    /// A store in memory only, for when the file cannot be opened (a full disk at start): mail keeps flowing,
+    /// events and suppressions added meanwhile live until the next start.
+    public init(inMemoryWith webhooks: [WebhookRoute] = []) throws {
+        pool = try DatabaseQueue()
         self.webhooks = webhooks
         try Self.migrator.migrate(pool)
     }

@@ -220,7 +220,10 @@ import Testing
             let signed = (inspected["h"] as? String ?? "").split(separator: ":").map(String.init)
             #expect(signed.contains("list-unsubscribe") && signed.contains("list-unsubscribe-post"))
             #expect(inspected["list_unsubscribe_post"] as? String == "List-Unsubscribe=One-Click")
-            let link = try #require((inspected["list_unsubscribe"] as? String)?.trimmingCharacters(in: CharacterSet(charactersIn: "<>")))
+            let links = (inspected["list_unsubscribe"] as? String ?? "").split(separator: ",")
+                .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " <>")) }
+            #expect(links.count == 2 && links[1].hasPrefix("mailto:unsubscribe@local.test?subject="), "\(links)")
+            let link = try #require(links.first { $0.hasPrefix("https://mx.local.test/unsubscribe/") })
             let path = try #require(link.range(of: "/unsubscribe/").map { String(link[$0.lowerBound...]) })
             let page = try APITestSupport.curl("GET", s.base + path)
             #expect(page.status == 200 && page.body.contains("<form method=\"post\""))
@@ -274,6 +277,24 @@ import Testing
                 #expect(lines.count == 2, "\(output)")
                 #expect(lines.allSatisfy { $0.contains("\"type\":\"bounced\"") })
             }
+
+            // The mailto: form: a message to unsubscribe@local.test with the token as its subject.
+            let second = try s.send(#"{"from":"app@local.test","to":["reader2@dest.test"],"text":"x","unsubscribe":true}"#)
+            #expect(second.status == 202)
+            #expect(await DeliveryHarness.waitUntil(10) { s.mx.received.contains { $0.recipients == ["reader2@dest.test"] } })
+            let copy = try #require(s.mx.received.last { $0.recipients == ["reader2@dest.test"] })
+            let header = try #require(APITestSupport.inspect(copy.data, dkimTXT: s.dkimTXT)["list_unsubscribe"] as? String)
+            let mailto = try #require(header.split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " <>")) }
+                .first { $0.hasPrefix("mailto:unsubscribe@local.test?subject=") })
+            let token = String(mailto.dropFirst("mailto:unsubscribe@local.test?subject=".count))
+            let mxPort = try #require(await s.server.boundAddresses().first { $0.0 == .mx }?.1.port)
+            let reply = try APITestSupport.run("/usr/bin/swaks", ["--server", "127.0.0.1:\(mxPort)", "--from", "reader2@dest.test",
+                                                                  "--to", "unsubscribe@local.test", "--header", "Subject: Re: \(token)",
+                                                                  "--body", "unsubscribe me", "--hide-all"])
+            _ = reply
+            #expect(await DeliveryHarness.waitUntil(5) {
+                (try? APITestSupport.curl("GET", s.base + "/v1/suppressions/reader2@dest.test", key: s.key).json["reason"] as? String) == "unsubscribe"
+            })
         } catch {
             Issue.record("\(error)")
         }
