@@ -85,7 +85,10 @@ public final class HTTPListeners: Service, Sendable {
                     logger: logger)
                 group.addTask {
                     do {
-                        try await app.runService()
+                        // `run`, not `runService`: the latter makes a ServiceGroup of its own that traps SIGTERM
+                        // and stops the listener at once, out of the server's shutdown order (and a service that
+                        // ends before its turn cancels the whole group).
+                        try await app.run()
                     } catch {
                         let failed = HTTPListenerError(role: self.role, host: address.host, port: address.port, underlying: error)
                         self.waiters.withLock { _ in self.failure.withLock { $0 = $0 ?? failed } }
