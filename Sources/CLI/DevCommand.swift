@@ -25,6 +25,8 @@ struct DevCommand: AsyncParsableCommand {
     var submissionsPort: Int = 2465
     @Option(help: "Port for the admin HTTP listener (/healthz, /metrics).")
     var adminPort: Int = 8025
+    @Option(help: "Port for the HTTP send API (plain HTTP on loopback; a new key is printed at each start).")
+    var apiPort: Int = 8026
     @Option(help: ArgumentHelp("Use (and keep) this directory instead of a temporary one.", valueName: "DIR"))
     var dir: String?
     @Flag(help: "Keep the temporary directory on exit.")
@@ -49,6 +51,9 @@ struct DevCommand: AsyncParsableCommand {
                               submission: [ListenAddress(host: "127.0.0.1", port: submissionPort)],
                               submissions: [ListenAddress(host: "127.0.0.1", port: submissionsPort)],
                               admin: [ListenAddress(host: "127.0.0.1", port: adminPort)])
+        config.listen.api = [ListenAddress(host: "127.0.0.1", port: apiPort)]
+        config.api.tls = false                                  // loopback only
+        config.api.publicURL = "http://127.0.0.1:\(apiPort)"    // one-click unsubscribe links point here
         let configPath = "\(configDir)/apus.toml"
         if !fm.fileExists(atPath: configPath) {
             try config.render().write(toFile: configPath, atomically: true, encoding: .utf8)
@@ -61,6 +66,10 @@ struct DevCommand: AsyncParsableCommand {
         let phc = try PasswordHash.make(password: secret, logN: 12)   // fast enough for debug builds; a dev box only
         try "# apus dev: generated, rewritten at each start\n\(user) \(phc)\n"
             .write(toFile: "\(configDir)/domains/\(domain)/users", atomically: true, encoding: .utf8)
+        // A new API key each run, like the password: the file keeps only its hash.
+        let apiKey = APIKeySecret.generate(domain: domain, name: "dev", senders: [], dailyLimit: nil, now: Date())
+        try ("# apus dev: generated, rewritten at each start\n" + APIKeysFile.render([apiKey.key]))
+            .write(toFile: "\(configDir)/domains/\(domain)/api-keys", atomically: true, encoding: .utf8)
         try SelfSignedCertificate.write(hostname: hostname, certsDirectory: "\(configDir)/certs",
                                         ipAddresses: [[127, 0, 0, 1]])
         let maildir = "\(dataDir)/mail/\(domain)/\(user)"
@@ -77,6 +86,8 @@ struct DevCommand: AsyncParsableCommand {
               submission    127.0.0.1:\(submissionPort)    STARTTLS, then AUTH PLAIN/LOGIN
               submissions   127.0.0.1:\(submissionsPort)    implicit TLS, then AUTH PLAIN/LOGIN
               admin HTTP    127.0.0.1:\(adminPort)    GET /healthz, GET /metrics (Prometheus)
+              send API      127.0.0.1:\(apiPort)    POST /v1/messages, GET /v1/events (docs/api.md)
+                            key: \(apiKey.secret)
               certificate   self-signed, \(configDir)/certs/\(hostname)/fullchain.pem
               mailbox       \(maildir)/new/   (Maildir)
               checks        \(checks)
@@ -87,6 +98,9 @@ struct DevCommand: AsyncParsableCommand {
                     --auth-password '\(secret)' --from \(user)@\(domain) --to \(user)@\(domain)
               ls \(maildir)/new/
               curl http://127.0.0.1:\(adminPort)/metrics
+              curl -H 'Authorization: Bearer \(apiKey.secret)' http://127.0.0.1:\(apiPort)/v1/messages \\
+                   -d '{"from":"\(user)@\(domain)","to":["\(user)@\(domain)"],"subject":"hi","text":"hello"}'
+              curl -H 'Authorization: Bearer \(apiKey.secret)' http://127.0.0.1:\(apiPort)/v1/events
 
             Mail to other domains stays in the queue (\(dataDir)/queue): nothing leaves this machine.
             Ctrl-C stops the server\(dir == nil && !keep ? " and removes \(root)" : "").
@@ -99,7 +113,8 @@ struct DevCommand: AsyncParsableCommand {
         }
         // The banner only once every port is bound: a taken port is reported first, and alone.
         let fixes = ["mx": "use --mx-port", "submission": "use --submission-port",
-                     "submissions": "use --submissions-port", "admin": "use --admin-port"]
+                     "submissions": "use --submissions-port", "admin": "use --admin-port",
+                     "api": "use --api-port"]
         try await ServeCommand.serve(config: config, configDirectory: configDir, level: level, bindFixes: fixes,
                                      onListening: { FileHandle.standardOutput.write(Data(banner.utf8)) })
     }
