@@ -32,8 +32,9 @@ public final class AdminServer: Service, Sendable {
     }
 
     let listeners: HTTPListeners
+    let logger: Logger
     private let draining: DrainFlag
-    private let running = Mutex<Task<Void, Never>?>(nil)
+    private let running = Mutex<(task: Task<Void, Never>, group: ServiceGroup)?>(nil)
     private let bound = Mutex<[SocketAddress]>([])
 
     /// `queueMessages` is asked at each scrape of /metrics (nil: unknown, the gauge is left out).
@@ -42,6 +43,7 @@ public final class AdminServer: Service, Sendable {
                 limits: Limits = Limits(), logger: Logger) {
         let draining = DrainFlag()
         self.draining = draining
+        self.logger = logger
         let endpoints = AdminEndpoints(metrics: metrics, queueMessages: queueMessages,
                                        isDraining: { draining.flag.load(ordering: .relaxed) })
         self.listeners = HTTPListeners(
@@ -55,11 +57,15 @@ public final class AdminServer: Service, Sendable {
     /// the address and the key to change (`HTTPListenerError`). Returns the bound addresses (port 0 resolved).
     @discardableResult
     public func bind() async throws -> [SocketAddress] {
-        let listeners = self.listeners
+        let listeners = self.listeners, logger = self.logger
         // Detached: the listener stops when `close` says so, not at the first graceful-shutdown signal of
         // an enclosing ServiceGroup, so that /healthz can answer 503 while the SMTP sessions drain.
-        let task = Task.detached { () -> Void in _ = try? await listeners.run() }
-        running.withLock { $0 = task }
+        // In a group of its own (no signals), stopped by `close` with a graceful shutdown: the requests in
+        // flight finish, and nothing is cancelled (a cancelled Hummingbird server logs an error).
+        let group = ServiceGroup(configuration: .init(services: [.init(service: listeners)], gracefulShutdownSignals: [],
+                                                      logger: logger))
+        let task = Task.detached { () -> Void in _ = try? await group.run() }
+        running.withLock { $0 = (task, group) }
         switch await listeners.ready() {
         case .success(let addresses):
             bound.withLock { $0 = addresses }
@@ -80,10 +86,11 @@ public final class AdminServer: Service, Sendable {
 
     /// Stops listening and ends the open connections.
     public func close() async {
-        let task = running.withLock { t in defer { t = nil }; return t }
+        let current = running.withLock { t in defer { t = nil }; return t }
         bound.withLock { $0 = [] }
-        task?.cancel()
-        await task?.value
+        guard let current else { return }
+        await current.group.triggerGracefulShutdown()
+        await current.task.value
     }
 
     /// On its own in a `ServiceGroup`: listens until graceful shutdown. `MailServer` instead calls `bind`,
