@@ -93,6 +93,7 @@ final class EventWiring: Sendable {
                         domain: Self.domain(of: delivery.sender), detail: detail)
     }
 
+    /// The lowercased domain of `local@domain`; "" for `<>` or a string without "@".
     static func domain(of address: String) -> String {
         guard let at = address.lastIndex(of: "@") else { return "" }
         return String(address[address.index(after: at)...]).lowercased()

@@ -50,7 +50,8 @@ struct InboundReports: Sendable {
         let bytes = Array(message.readableBytesView)
         let now = Date()
         if toComplaints, let report = FeedbackReport.parse(bytes) {
-            let domain = Self.domain(of: report.originalSender ?? "") ?? report.reportedDomain ?? ""
+            let sender = EventWiring.domain(of: report.originalSender ?? "")
+            let domain = sender.isEmpty ? report.reportedDomain ?? "" : sender
             guard let recipient = report.recipient, isLocalDomain(domain) else {
                 logger.notice("complaint report \(id): no recipient or not about one of our domains (sender \(report.originalSender ?? "?")); nothing suppressed")
                 return
@@ -67,7 +68,8 @@ struct InboundReports: Sendable {
         }
         guard mailFrom.isEmpty, let dsn = DeliveryStatusReport.parse(bytes) else { return }
         for target in recipients {
-            guard let domain = Self.domain(of: target.address), isLocalDomain(domain) else { continue }
+            let domain = EventWiring.domain(of: target.address)
+            guard !domain.isEmpty, isLocalDomain(domain) else { continue }
             for failed in dsn.recipients where failed.action == "failed" {
                 let reply = failed.diagnostic ?? failed.status
                 guard BounceClassification.classify(status: failed.status, reply: reply) == .mailboxGone else { continue }
@@ -89,11 +91,5 @@ struct InboundReports: Sendable {
         } catch {
             logger.error("suppression list: cannot add <\(address)> for \(domain): \(error)")
         }
-    }
-
-    static func domain(of address: String) -> String? {
-        guard let at = address.lastIndex(of: "@") else { return nil }
-        let d = address[address.index(after: at)...].lowercased()
-        return d.isEmpty ? nil : d
     }
 }

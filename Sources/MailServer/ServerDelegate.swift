@@ -157,7 +157,7 @@ final class ServerDelegate: SMTPServerDelegate {
         metrics.messageAccepted(connection.listener)
         metrics.accepted(after: ContinuousClock.now - started, source: source)
         if let events {
-            let domain = mailFrom.lastIndex(of: "@").map { String(mailFrom[mailFrom.index(after: $0)...]).lowercased() } ?? ""
+            let domain = EventWiring.domain(of: mailFrom)
             let now = meta.receivedAt
             events.record(recipients.map { r in
                 var detail = ["source": source, "size": String(full.readableBytes)]

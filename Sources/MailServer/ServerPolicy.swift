@@ -51,8 +51,8 @@ public struct ServerPolicy: SessionPolicy {
         let dir = directory.current
         // An authenticated submission to a suppressed address (`[suppression] smtp = true`): the list of the
         // user's own domain, as the API applies the list of its key's domain.
-        if let user = authenticatedUser, let isSuppressed, let at = user.lastIndex(of: "@") {
-            let senderDomain = String(user[user.index(after: at)...]).lowercased()
+        if let user = authenticatedUser, let isSuppressed, case let senderDomain = EventWiring.domain(of: user),
+           !senderDomain.isEmpty {
             if isSuppressed(senderDomain, mailbox.lookupKey) { return .c550Suppressed(mailbox.description, domain: senderDomain) }
         }
         guard dir.isLocalDomain(domain) else {
