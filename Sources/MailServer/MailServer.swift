@@ -201,6 +201,7 @@ public final class MailServer: Service, Sendable {
         // The event recorder first, so that it stops last and stores the events of everything before it.
         var list: [any Service] = [events.recorder]
         if let webhooks = events.webhooks { list.append(webhooks) }
+        list.append(EventRetentionService(store: events.store, keep: config.events.keep.duration, logger: logger))
         list.append(QueueRunnerService(runner: runner, wakeups: wakeups, logger: logger))
         list.append(ReloadSignalService(server: self))
         list.append(ConfigWatcherService(server: self, interval: configPollInterval))

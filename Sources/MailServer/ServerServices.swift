@@ -1,6 +1,8 @@
 import ACME
 import Delivery
+import Foundation
 import Logging
+import MailStore
 import ServiceLifecycle
 import UnixSignals
 
@@ -85,5 +87,28 @@ struct WebService: Service {
     func run() async throws {
         try? await gracefulShutdown()
         await web.close()
+    }
+}
+
+/// `[events] keep`: events and message records older than that, and idempotency records older than 24 hours,
+/// are removed at start and then every hour.
+struct EventRetentionService: Service {
+    let store: any MailStore
+    let keep: Duration
+    let logger: Logger
+    func run() async throws {
+        let (store, keep, logger) = (self.store, self.keep, self.logger)
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                let now = Date()
+                do {
+                    try await store.prune(before: now.addingTimeInterval(-Double(keep.components.seconds)),
+                                          idempotencyBefore: now.addingTimeInterval(-86_400))
+                } catch {
+                    logger.error("event store: pruning records older than [events] keep failed: \(error)")
+                }
+                try? await Task.sleep(for: .seconds(3600))
+            }
+        }
     }
 }
