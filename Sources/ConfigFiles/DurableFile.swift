@@ -192,7 +192,7 @@ public enum DurableFile {
 
     /// The owner and group new entries of `dir` should get, when this process is root and `dir` belongs to
     /// another user; nil otherwise (the entry keeps this process's ids).
-    static func foreignOwner(of dir: String) throws -> (uid: uid_t, gid: gid_t)? {
+    public static func foreignOwner(of dir: String) throws -> (uid: uid_t, gid: gid_t)? {
         guard geteuid() == 0 else { return nil }
         var info = stat()
         guard stat(dir.isEmpty ? "." : dir, &info) == 0 else { throw IOError(operation: .stat, path: dir, errno: errno) }

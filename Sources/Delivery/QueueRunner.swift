@@ -66,6 +66,10 @@ public actor QueueRunner {
     let observer: (@Sendable (DeliveryEvent) -> Void)?
 
     var due: [String: Date] = [:]
+    /// Ids made due "now" (new messages, retries asked for), oldest first: `takeReady` serves them in order
+    /// without sorting `due`, which holds every scheduled message (thousands while a backlog drains).
+    var immediate: [String] = []
+    var immediateHead = 0
     var running: Set<String> = []
     let kicks: AsyncStream<Void>
     let kick: AsyncStream<Void>.Continuation
@@ -141,6 +145,7 @@ public actor QueueRunner {
 
     func markDue(_ id: String) {
         due[id] = clock()
+        immediate.append(id)
         kick.yield()
     }
 
@@ -162,9 +167,28 @@ public actor QueueRunner {
     }
 
     func takeReady() -> [String] {
-        let now = clock()
+        guard running.count < settings.maxConcurrent else { return [] }
         var ready: [String] = []
-        // Only the due entries are sorted: deferred messages waiting for a retry cost a comparison each.
+        // First the messages made due now, in arrival order (no sort, no scan of the whole schedule).
+        while immediateHead < immediate.count, running.count < settings.maxConcurrent {
+            let id = immediate[immediateHead]
+            immediateHead += 1
+            guard due[id] != nil, !running.contains(id) else { continue }   // taken meanwhile
+            due[id] = nil
+            running.insert(id)
+            ready.append(id)
+        }
+        if immediateHead == immediate.count {
+            immediate.removeAll(keepingCapacity: true)
+            immediateHead = 0
+        } else if immediateHead > 4096 {
+            immediate.removeFirst(immediateHead)
+            immediateHead = 0
+        }
+        guard running.count < settings.maxConcurrent else { return ready }
+        // Then scheduled ones that came due. Only those are sorted: a message waiting for a retry costs a
+        // comparison.
+        let now = clock()
         for (id, _) in due.filter({ $0.value <= now }).sorted(by: { $0.value < $1.value }) {
             guard running.count < settings.maxConcurrent else { break }
             if running.contains(id) { continue }

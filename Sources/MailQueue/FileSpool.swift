@@ -24,15 +24,27 @@ public struct FileSpool: Spool {
     let threadPool: NIOThreadPool
     let logger: Logger
     let skipped: SkippedFiles
+    /// The group-commit writer of the server (`SpoolWriter`); nil for one-shot commands, which write each
+    /// file with `DurableFile` as before.
+    let writer: SpoolWriter?
+    /// Messages just stored, kept for the queue runner's first `load` so that it does not read back what
+    /// is still in memory.
+    let recent: RecentMessages?
     static let magic = Array("APUS-QUEUE 1\n".utf8)
 
     /// Creates the directory when missing. `logger` reports queue files that `list()` has to skip.
-    public init(directory: String, threadPool: NIOThreadPool = .singleton, logger: Logger = Logger(label: "apus")) throws {
+    /// `groupCommit`: the long-running server's mode — stores and removals go through one writer thread that
+    /// shares each directory sync among concurrent sessions, and just-stored messages are kept in memory
+    /// (at most `recentBytes`) for their first delivery attempt.
+    public init(directory: String, threadPool: NIOThreadPool = .singleton, logger: Logger = Logger(label: "apus"),
+                groupCommit: Bool = false, recentBytes: Int = 32 << 20) throws {
         self.directory = directory
         self.threadPool = threadPool
         self.logger = logger
         self.skipped = SkippedFiles()
         try DurableFile.makeDirectories(directory)
+        self.writer = groupCommit ? try SpoolWriter(directory: directory) : nil
+        self.recent = groupCommit ? RecentMessages(limit: recentBytes) : nil
     }
 
     func messagePath(_ id: String) -> String { "\(directory)/\(id).msg" }
@@ -41,6 +53,11 @@ public struct FileSpool: Spool {
     public func store(_ meta: QueuedMessage, message: ByteBuffer) async throws {
         let path = messagePath(meta.id)
         let header = Self.magic + (try Self.encoder.encode(meta)) + [UInt8(ascii: "\n")]
+        if let writer {
+            try await writer.store(id: meta.id, header: header, body: message)
+            recent?.insert(meta, message)
+            return
+        }
         try await threadPool.runIfActive {
             try header.withUnsafeBytes { h in
                 try message.withUnsafeReadableBytes { body in
@@ -80,6 +97,17 @@ public struct FileSpool: Spool {
     public func load(id: String) async throws -> (QueuedMessage, ByteBuffer) {
         guard QueuedMessage.isValidID(id) else { throw SpoolError.notFound(id) }
         let dir = directory
+        if let (meta, body) = recent?.take(id) {
+            // Still in memory: only make sure it was not removed meanwhile, and read a newer state if any
+            // (two system calls on cached directory entries: done here rather than through the thread pool).
+            var info = stat()
+            guard stat("\(dir)/\(id).msg", &info) == 0 else { throw SpoolError.notFound(id) }
+            if let state = try Self.readFile("\(dir)/\(id).state", in: dir),
+               let newer = try? Self.decoder().decode(QueuedMessage.self, from: Data(state)) {
+                return (newer, body)
+            }
+            return (meta, body)
+        }
         return try await threadPool.runIfActive {
             let (meta, body) = try Self.readMeta(dir: dir, id: id, withBody: true)
             return (meta, body ?? ByteBuffer())
@@ -94,6 +122,8 @@ public struct FileSpool: Spool {
 
     public func remove(id: String) async throws {
         guard QueuedMessage.isValidID(id) else { throw SpoolError.notFound(id) }
+        recent?.drop(id)
+        if let writer { return try await writer.remove(id: id) }
         let (msg, state, dir) = (messagePath(id), statePath(id), directory)
         try await threadPool.runIfActive {
             unlink(state)

@@ -76,7 +76,7 @@ public final class MailServer: Service, Sendable {
                                           suffixSeparators: config.aliases.suffixSeparators)
         self.directory = DirectoryHolder(try MailDirectory.load(configDirectory: configDirectory, aliases: aliasSettings))
         self.tls = try TLSContextProvider(certsDirectory: "\(configDirectory)/certs", hostname: config.hostname)
-        self.spool = try FileSpool(directory: "\(config.dataDir)/queue")
+        self.spool = try FileSpool(directory: "\(config.dataDir)/queue", groupCommit: true)
         let dirHolder = directory
         let dnsServers = config.dns.servers.map { DNSServerAddress(host: $0.host, port: $0.port) }
         let resolver: any DNSResolving = injectedResolver ?? DNSResolver(servers: dnsServers, logger: logger)

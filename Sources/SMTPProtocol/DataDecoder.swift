@@ -43,6 +43,13 @@ public struct DataDecoder: Sendable {
         if size <= maxBytes { message.writeInteger(byte) }
     }
 
+    /// A run of ordinary bytes (no CR, no LF) copied at once: most of a message.
+    private mutating func emit(_ run: UnsafeRawBufferPointer) {
+        let room = max(0, maxBytes - size)
+        size += run.count
+        if room > 0 { message.writeBytes(UnsafeRawBufferPointer(rebasing: run.prefix(room))) }
+    }
+
     private mutating func note(_ v: Violation) {
         if violation == nil { violation = v }
     }
@@ -55,7 +62,19 @@ public struct DataDecoder: Sendable {
         var consumed = 0
         var finished = false
         buffer.withUnsafeReadableBytes { bytes in
-            for byte in bytes {
+            let count = bytes.count
+            while consumed < count {
+                if state == .midLine {
+                    // The fast path: up to the next CR or LF nothing needs a decision.
+                    var end = consumed
+                    while end < count, bytes[end] != cr, bytes[end] != lf { end += 1 }
+                    if end > consumed {
+                        emit(UnsafeRawBufferPointer(rebasing: bytes[consumed..<end]))
+                        consumed = end
+                        if end == count { break }
+                    }
+                }
+                let byte = bytes[consumed]
                 consumed += 1
                 switch state {
                 case .lineStart:

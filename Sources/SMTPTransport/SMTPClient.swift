@@ -217,24 +217,29 @@ public final class SMTPClientConnection: Sendable {
     /// Bare LF line ends are turned into CRLF.
     public func sendMessage(_ message: ByteBuffer) async throws {
         var out = channel.allocator.buffer(capacity: message.readableBytes + message.readableBytes / 50 + 8)
-        message.withUnsafeReadableBytes { bytes in
-            var atLineStart = true
-            var previous: UInt8 = 0
-            for byte in bytes {
-                if atLineStart && byte == UInt8(ascii: ".") { out.writeInteger(UInt8(ascii: ".")) }
-                if byte == 10 && previous != 13 { out.writeInteger(UInt8(13)) }
-                out.writeInteger(byte)
-                atLineStart = byte == 10
-                previous = byte
-            }
-            if !bytes.isEmpty && !atLineStart {
-                if previous != 13 { out.writeInteger(UInt8(13)) }
-                out.writeInteger(UInt8(10))
-            }
-        }
+        Self.dotStuff(message, into: &out)
         out.writeString(".\r\n")
         logger?.debug("-> (message, \(message.readableBytes) bytes) .")
         try await write(out, timeout: timeouts.dataBlock)
+    }
+
+    /// `message` as DATA content (without the final "."): a line at a time, copied in one piece, a leading
+    /// "." doubled (RFC 5321 §4.5.2), a bare LF made CRLF, the last line ended with CRLF.
+    public static func dotStuff(_ message: ByteBuffer, into out: inout ByteBuffer) {
+        message.withUnsafeReadableBytes { bytes in
+            let (cr, lf, dot) = (UInt8(13), UInt8(10), UInt8(ascii: "."))
+            var start = 0
+            while start < bytes.count {
+                if bytes[start] == dot { out.writeInteger(dot) }
+                var end = start
+                while end < bytes.count, bytes[end] != lf { end += 1 }
+                out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+                let endsWithCR = end > start && bytes[end - 1] == cr
+                if !endsWithCR { out.writeInteger(cr) }
+                out.writeInteger(lf)
+                start = end + 1
+            }
+        }
     }
 
     func write(_ buffer: ByteBuffer, timeout: TimeAmount) async throws {

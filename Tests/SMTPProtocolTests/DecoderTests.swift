@@ -125,3 +125,60 @@ struct DataDecoderTests {
         #expect(String(buffer: buffer) == "NOOP\r\n")
     }
 }
+
+/// The decoder copies runs of ordinary bytes at once; this checks it against the byte-at-a-time state machine
+/// it replaced (kept here as the specification) on random inputs rich in CR, LF and dots, under random
+/// chunkings and size limits that fall inside runs.
+struct DataDecoderEquivalenceTests {
+    static func reference(_ input: [UInt8], maxBytes: Int) -> (DataDecoder.Outcome?, consumed: Int) {
+        enum S { case lineStart, midLine, sawCR, dot, dotCR }
+        var state = S.lineStart, out: [UInt8] = [], size = 0, violation: DataDecoder.Violation?
+        func emit(_ b: UInt8) { size += 1; if size <= maxBytes { out.append(b) } }
+        func note(_ v: DataDecoder.Violation) { if violation == nil { violation = v } }
+        for (i, b) in input.enumerated() {
+            switch state {
+            case .lineStart where b == 46: state = .dot
+            case .lineStart, .midLine:
+                if b == 13 { state = .sawCR } else { if b == 10 { note(.bareLF) }; emit(b); state = .midLine }
+            case .sawCR:
+                if b == 10 { emit(13); emit(10); state = .lineStart }
+                else if b == 13 { note(.bareCR); emit(13) }
+                else { note(.bareCR); emit(13); emit(b); state = .midLine }
+            case .dot:
+                if b == 13 { state = .dotCR } else { if b == 10 { note(.bareLF) }; emit(b); state = .midLine }
+            case .dotCR:
+                if b == 10 {
+                    let oversized = size > maxBytes
+                    return (DataDecoder.Outcome(message: ByteBuffer(bytes: oversized ? [] : out), size: size,
+                                                oversized: oversized, violation: violation), i + 1)
+                }
+                note(.bareCR); emit(13)
+                if b == 13 { state = .sawCR } else { if b == 10 { note(.bareLF) }; emit(b); state = .midLine }
+            }
+        }
+        return (nil, input.count)
+    }
+
+    @Test func matchesTheByteAtATimeDecoder() {
+        var rng = SystemRandomNumberGenerator()
+        let alphabet: [UInt8] = [13, 10, 46, 97, 98, 32, 13, 10]
+        for _ in 0..<3000 {
+            var input = (0..<Int.random(in: 0...60, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }
+            if Bool.random(using: &rng) { input += Array("\r\n.\r\nNOOP\r\n".utf8) }
+            let maxBytes = Int.random(in: 0...40, using: &rng)
+            let (expected, consumed) = Self.reference(input, maxBytes: maxBytes)
+            var decoder = DataDecoder(maxBytes: maxBytes)
+            var buffer = ByteBuffer()
+            var outcome: DataDecoder.Outcome?
+            var rest = input[...]
+            while outcome == nil, !rest.isEmpty {
+                let n = Int.random(in: 1...max(1, rest.count), using: &rng)
+                buffer.writeBytes(rest.prefix(n))
+                rest = rest.dropFirst(n)
+                outcome = decoder.decode(&buffer)
+            }
+            #expect(outcome == expected, "input \(input) max \(maxBytes)")
+            #expect(input.count - rest.count - buffer.readableBytes == consumed, "input \(input)")
+        }
+    }
+}

@@ -1,0 +1,279 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ConfigFiles
+import Foundation
+import NIOCore
+
+/// The queue directory's group-commit writer: one thread that writes new queue files and removes delivered
+/// ones in batches, so that concurrent sessions share the expensive part — the wait for the disk.
+///
+/// A batch is whatever was waiting when the thread came round (no timer, so a lone client waits for
+/// nothing but its own writes):
+/// 1. each new message is written to a temp file `.tmp-<hex>` in the queue directory;
+/// 2. the data is made durable: `fsync` of that file when the batch holds one message, otherwise one
+///    `syncfs` of the queue's filesystem for all of them;
+/// 3. each temp file is renamed to `<id>.msg`; each delivered message is unlinked (its `.state` too);
+/// 4. one `fsync` of the directory makes every rename and unlink of the batch durable;
+/// 5. then, and only then, every waiting `store` returns (and the client hears `250`).
+/// A crash at any point loses no stored message: before step 4 nobody was told it was stored, and a file
+/// renamed before the crash holds complete, synced data. Temp files left by a crash are removed at start
+/// (`DurableFile.removeLeftovers`).
+///
+/// A removal returns after step 3 and does not ask for a directory sync of its own: the next batch's sync
+/// covers it, or a sync at most `removalSyncDelay` later when no message arrives. An unlink is effective at
+/// once for every process (a killed server restarts without the message); only a power cut within that
+/// delay can bring a delivered message back, to be delivered a second time — never lost.
+///
+/// Files are recycled: a delivered message's file is truncated and renamed to a temp name instead of
+/// unlinked, and the next message is written into it. On ext4 without a journal, allocating an inode skips
+/// every inode freed in the last minute, so a queue that creates and deletes thousands of files a minute
+/// spends most of its time in that scan; a renamed inode costs nothing. At most `poolLimit` are kept; they
+/// are empty (truncated at removal), and removed at the next start like any temp file.
+final class SpoolWriter: @unchecked Sendable {
+    struct Store {
+        let id: String
+        let header: [UInt8]
+        let body: ByteBuffer
+        let done: CheckedContinuation<Void, any Error>
+    }
+
+    struct Remove {
+        let id: String
+        let done: CheckedContinuation<Void, any Error>
+    }
+
+    let directory: String
+    /// The most files one batch takes; the rest wait for the next round.
+    let maxBatch = 256
+    let poolLimit = 512
+    let removalSyncDelay: TimeInterval = 1
+    /// Unlinks not yet covered by a directory sync. Touched by the writer thread only.
+    private var unsyncedRemovals = false
+    private let condition = NSCondition()
+    private var stores: [Store] = []
+    private var removes: [Remove] = []
+    private var started = false
+    /// Touched by the writer thread only.
+    private var pool: [String] = []
+    private var dirFD: Int32 = -1
+    private let owner: (uid: uid_t, gid: gid_t)?
+
+    init(directory: String) throws {
+        self.directory = directory
+        self.owner = try DurableFile.foreignOwner(of: directory)
+    }
+
+    func store(id: String, header: [UInt8], body: ByteBuffer) async throws {
+        try await withCheckedThrowingContinuation { done in
+            enqueue { $0.stores.append(Store(id: id, header: header, body: body, done: done)) }
+        }
+    }
+
+    func remove(id: String) async throws {
+        try await withCheckedThrowingContinuation { done in
+            enqueue { $0.removes.append(Remove(id: id, done: done)) }
+        }
+    }
+
+    private func enqueue(_ add: (SpoolWriter) -> Void) {
+        condition.lock()
+        add(self)
+        if !started {
+            started = true
+            let thread = Thread { [self] in run() }
+            thread.name = "apus-spool-writer"
+            thread.start()
+        }
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            while stores.isEmpty && removes.isEmpty {
+                if unsyncedRemovals {
+                    if !condition.wait(until: Date(timeIntervalSinceNow: removalSyncDelay)), stores.isEmpty, removes.isEmpty {
+                        condition.unlock()
+                        syncRemovals()
+                        condition.lock()
+                    }
+                } else {
+                    condition.wait()
+                }
+            }
+            let batchStores = Array(stores.prefix(maxBatch))
+            stores.removeFirst(batchStores.count)
+            let batchRemoves = Array(removes.prefix(maxBatch))
+            removes.removeFirst(batchRemoves.count)
+            condition.unlock()
+            commit(batchStores, batchRemoves)
+        }
+    }
+
+    /// Steps 1–5 above for one batch. Every continuation is resumed exactly once.
+    private func commit(_ stores: [Store], _ removes: [Remove]) {
+        if dirFD < 0 {
+            dirFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if dirFD < 0 {
+                let error = DurableFile.IOError(operation: .open, path: directory, errno: errno)
+                stores.forEach { $0.done.resume(throwing: error) }
+                removes.forEach { $0.done.resume(throwing: error) }
+                return
+            }
+        }
+        var written: [(store: Store, temp: String, fd: Int32)] = []
+        var results: [String: any Error] = [:]   // by id, failures only
+        for store in stores {
+            do { written.append(try write(store)) } catch { results[store.id] = error }
+        }
+        let syncError = syncData(written.map(\.fd))
+        written.forEach { close($0.fd) }
+        if let syncError {
+            for w in written { results[w.store.id] = syncError; recycle(w.temp) }
+            written = []
+        }
+        var changed = false
+        for w in written {
+            if renameat(dirFD, w.temp, dirFD, "\(w.store.id).msg") == 0 {
+                changed = true
+            } else {
+                results[w.store.id] = DurableFile.IOError(operation: .rename, path: "\(directory)/\(w.store.id).msg", errno: errno)
+                unlinkat(dirFD, w.temp, 0)
+            }
+        }
+        for remove in removes {
+            if let error = unlinkMessage(remove.id) { results[remove.id] = error } else { unsyncedRemovals = true }
+        }
+        if changed {
+            if fsync(dirFD) == 0 {
+                unsyncedRemovals = false
+            } else {
+                let error = DurableFile.IOError(operation: .fsync, path: directory, errno: errno)
+                for w in written { results[w.store.id] = error }
+            }
+        }
+        for w in written {
+            if let error = results[w.store.id] { w.store.done.resume(throwing: error) } else { w.store.done.resume() }
+        }
+        let renamed = Set(written.map(\.store.id))
+        for store in stores where !renamed.contains(store.id) {
+            store.done.resume(throwing: results[store.id] ?? DurableFile.IOError(operation: .write, path: directory, errno: EIO))
+        }
+        for remove in removes {
+            if let error = results[remove.id] { remove.done.resume(throwing: error) } else { remove.done.resume() }
+        }
+    }
+
+    /// Step 1 for one message: a recycled or new temp file holding the magic, the envelope line and the body.
+    private func write(_ store: Store) throws -> (store: Store, temp: String, fd: Int32) {
+        var temp = pool.popLast()
+        var fd: Int32 = -1
+        if let recycled = temp {
+            fd = openat(dirFD, recycled, O_WRONLY | O_TRUNC | O_CLOEXEC)
+            if fd < 0 { unlinkat(dirFD, recycled, 0); temp = nil }
+        }
+        if temp == nil {
+            let name = DurableFile.temporaryPrefix + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+            fd = openat(dirFD, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw DurableFile.IOError(operation: .create, path: "\(directory)/\(name)", errno: errno) }
+            if let owner, fchown(fd, owner.uid, owner.gid) != 0 {
+                let failure = DurableFile.IOError(operation: .chown, path: "\(directory)/\(name)", errno: errno)
+                close(fd)
+                unlinkat(dirFD, name, 0)
+                throw failure
+            }
+            temp = name
+        }
+        let name = temp!
+        do {
+            try store.header.withUnsafeBytes { try Self.writeAll(fd, $0, path: name) }
+            try store.body.withUnsafeReadableBytes { try Self.writeAll(fd, $0, path: name) }
+        } catch {
+            close(fd)
+            recycle(name)
+            throw error
+        }
+        return (store, name, fd)
+    }
+
+    /// The delayed directory sync of removals (see the type's comment). A failure is retried next time.
+    private func syncRemovals() {
+        if dirFD >= 0, fsync(dirFD) == 0 { unsyncedRemovals = false }
+    }
+
+    /// Step 2: nil when the data of every file is on stable storage.
+    private func syncData(_ fds: [Int32]) -> (any Error)? {
+        if fds.count == 1 {
+            return fsync(fds[0]) == 0 ? nil : DurableFile.IOError(operation: .fsync, path: directory, errno: errno)
+        }
+        guard fds.count > 1 else { return nil }
+        if let syncfs = Self.syncfs {
+            return syncfs(dirFD) == 0 ? nil : DurableFile.IOError(operation: .fsync, path: directory, errno: errno)
+        }
+        for fd in fds where fsync(fd) != 0 {
+            return DurableFile.IOError(operation: .fsync, path: directory, errno: errno)
+        }
+        return nil
+    }
+
+    /// Step 3 for a delivered message: its state file unlinked, its message file emptied and kept for reuse
+    /// (or unlinked when the pool is full). A message already gone is not an error.
+    private func unlinkMessage(_ id: String) -> (any Error)? {
+        unlinkat(dirFD, "\(id).state", 0)
+        let name = "\(id).msg"
+        if pool.count < poolLimit {
+            let fd = openat(dirFD, name, O_WRONLY | O_TRUNC | O_CLOEXEC)
+            if fd >= 0 {
+                close(fd)
+                let temp = DurableFile.temporaryPrefix + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+                if renameat(dirFD, name, dirFD, temp) == 0 {
+                    pool.append(temp)
+                    return nil
+                }
+            } else if errno == ENOENT {
+                return nil
+            }
+        }
+        guard unlinkat(dirFD, name, 0) == 0 || errno == ENOENT else {
+            return DurableFile.IOError(operation: .unlink, path: "\(directory)/\(name)", errno: errno)
+        }
+        return nil
+    }
+
+    /// A temp file that did not become a message: emptied and kept, or removed.
+    private func recycle(_ temp: String) {
+        if pool.count < poolLimit, truncateat(temp) { pool.append(temp) } else { unlinkat(dirFD, temp, 0) }
+    }
+
+    private func truncateat(_ name: String) -> Bool {
+        let fd = openat(dirFD, name, O_WRONLY | O_TRUNC | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        close(fd)
+        return true
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw DurableFile.IOError(operation: .write, path: path, errno: errno)
+            }
+            offset += n
+        }
+    }
+
+    /// `syncfs(2)` (Linux ≥ 2.6.39; errors reported since 5.8), looked up at run time: Swift's Glibc module
+    /// does not declare it. Nil elsewhere: then every file is fsync'd on its own.
+    static let syncfs: (@convention(c) (Int32) -> Int32)? = {
+        guard let handle = dlopen(nil, RTLD_NOW), let symbol = dlsym(handle, "syncfs") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int32) -> Int32).self)
+    }()
+}
