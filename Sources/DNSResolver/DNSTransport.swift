@@ -13,12 +13,17 @@ enum DNSExchangeResult: Sendable {
 /// One query/response exchange over UDP or TCP (RFC 1035 §4.2, RFC 7766). A new UDP socket per query,
 /// bound to an OS-chosen port, gives a random source port (RFC 5452 §9.2). A UDP reply counts only when
 /// it comes from the server's address and port, carries our id and repeats our question; anything else is
-/// ignored and we keep waiting until the timeout (RFC 5452 §4).
+/// ignored and we keep waiting until the timeout (RFC 5452 §4). A server on the loopback interface is asked
+/// over a shared socket instead (`LoopbackUDPSockets`, where the reason is).
 struct DNSTransport: Sendable {
     let group: any EventLoopGroup
+    let loopback = LoopbackUDPSockets()
 
     func udp(_ query: DNSMessage, to server: SocketAddress, timeout: TimeAmount) async -> DNSExchangeResult {
         let eventLoop = group.next()
+        if LoopbackUDPSockets.isLoopback(server) {
+            return await loopback.exchange(query, to: server, timeout: timeout, on: eventLoop)
+        }
         let promise = eventLoop.makePromise(of: DNSExchangeResult.self)
         // EDNS0 asks for at most 1232 bytes; room for servers that send more than they were asked.
         let bootstrap = DatagramBootstrap(group: eventLoop)

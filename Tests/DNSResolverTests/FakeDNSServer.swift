@@ -24,6 +24,7 @@ final class FakeDNSServer: Sendable {
         return local.protocol == .inet6 ? "[::1]:\(local.port!)" : "127.0.0.1:\(local.port!)"
     }
     var queryCount: Int { log.queries.withLock { $0.count } }
+    var sourcePorts: [Int] { log.ports.withLock { $0 } }
 
     private init(channel: any Channel, spoofer: any Channel, log: QueryLog) {
         self.channel = channel
@@ -33,6 +34,8 @@ final class FakeDNSServer: Sendable {
 
     final class QueryLog: Sendable {
         let queries = Mutex<[DNSMessage]>([])
+        /// The source port of each query, in arrival order.
+        let ports = Mutex<[Int]>([])
         func record(_ query: DNSMessage) -> Int {
             queries.withLock { list in
                 list.append(query)
@@ -47,7 +50,9 @@ final class FakeDNSServer: Sendable {
         let log = QueryLog()
         let channel = try await DatagramBootstrap(group: group).channelInitializer { channel in
             channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addHandler(Handler(spoofer: spoofer) { query in
+                try channel.pipeline.syncOperations.addHandler(Handler(spoofer: spoofer, sourcePort: { port in
+                    log.ports.withLock { $0.append(port) }
+                }) { query in
                     behavior(query, log.record(query))
                 })
             }
@@ -66,15 +71,19 @@ final class FakeDNSServer: Sendable {
         typealias OutboundOut = AddressedEnvelope<ByteBuffer>
         let spoofer: any Channel
         let respond: @Sendable (DNSMessage) -> [Reply]
+        let sourcePort: @Sendable (Int) -> Void
 
-        init(spoofer: any Channel, respond: @escaping @Sendable (DNSMessage) -> [Reply]) {
+        init(spoofer: any Channel, sourcePort: @escaping @Sendable (Int) -> Void = { _ in },
+             respond: @escaping @Sendable (DNSMessage) -> [Reply]) {
             self.spoofer = spoofer
+            self.sourcePort = sourcePort
             self.respond = respond
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             let envelope = unwrapInboundIn(data)
             guard let query = try? DNSMessage(decoding: envelope.data) else { return }
+            sourcePort(envelope.remoteAddress.port ?? 0)
             let own = context.channel
             for reply in respond(query) {
                 let (bytes, delay, via): (ByteBuffer, TimeAmount, any Channel)

@@ -208,6 +208,24 @@ struct FaultInjectionTests {
         #expect(server.queryCount == 1)
     }
 
+    /// A loopback server is asked over shared sockets (`LoopbackUDPSockets`): many queries in flight at once,
+    /// answered out of order, each gets its own answer, from at most one source port per event loop.
+    @Test func loopbackQueriesShareASocketAndStayApart() async throws {
+        let server = try await FakeDNSServer.start { q, _ in
+            let n = UInt8(q.questionName.description.split(separator: ".")[0].dropFirst())!
+            return [.reply(q.reply(answers: [Self.a(q, IPAddress("192.0.2.\(n)")!)]), delay: .milliseconds(Int64(n % 7) * 15))]
+        }
+        defer { server.close() }
+        let resolver = Self.resolver([server.address], timeout: .seconds(2))
+        let answers = await withTaskGroup(of: (Int, DNSLookupResult).self) { group in
+            for i in 1...120 { group.addTask { (i, await resolver.lookup("n\(i).test", .a)) } }
+            return await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+        }
+        for i in 1...120 { #expect(answers[i]?.answer?.data == [.a(IPAddress("192.0.2.\(i)")!)], "n\(i).test") }
+        #expect(server.queryCount == 120)
+        #expect(Set(server.sourcePorts).count <= System.coreCount)   // one socket per event loop, not per query
+    }
+
     @Test func cacheAndNegativeCache() async throws {
         let soa = DNSResourceRecord(name: "test", ttl: 600, data: .soa(DNSSOA(
             mname: "ns.test", rname: "h.test", serial: 1, refresh: 1, retry: 1, expire: 1, minimum: 60)))
