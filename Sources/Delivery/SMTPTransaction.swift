@@ -19,6 +19,16 @@ enum SMTPTransaction {
     static func run(_ connection: SMTPClientConnection, ehlo: SMTPClientReply, mta: String, tls: String?,
                     timeouts: SMTPClientTimeouts, mailFrom: String, recipients: [String], message: ByteBuffer,
                     smtputf8: Bool) async throws -> [RecipientResult] {
+        // On the connection's event loop: every reply awaited below resumes there, not on the global pool.
+        try await withTaskExecutorPreference(EventLoopTaskExecutor.of(connection.channel.eventLoop)) {
+            try await exchange(connection, ehlo: ehlo, mta: mta, tls: tls, timeouts: timeouts, mailFrom: mailFrom,
+                               recipients: recipients, message: message, smtputf8: smtputf8)
+        }
+    }
+
+    private static func exchange(_ connection: SMTPClientConnection, ehlo: SMTPClientReply, mta: String, tls: String?,
+                                 timeouts: SMTPClientTimeouts, mailFrom: String, recipients: [String], message: ByteBuffer,
+                                 smtputf8: Bool) async throws -> [RecipientResult] {
         let source = connection.channel.localAddress?.ipAddress
         func result(_ address: String, _ reply: SMTPClientReply) -> RecipientResult {
             var r = RecipientResult(address: address, reply: reply, remoteMTA: mta, tls: tls)

@@ -7,6 +7,10 @@ import Synchronization
 /// in batches (one transaction for whatever arrived while the previous batch was written): a lone message
 /// costs one small transaction, a burst shares one.
 ///
+/// A batch waits `gatherDelay` for company before it is written (unless someone waits in `flush()`): one
+/// transaction touches each index page once however many events it carries, so under load this turns
+/// thousands of small transactions a second into a hundred (it was 17 page writes per accepted message).
+///
 /// `record` only appends to a buffer under a lock. `flush()` returns once everything recorded before the call
 /// is in the store (the API calls it before answering a read, so a client sees its own message at once).
 /// At graceful shutdown the buffer is written before `run` returns; run it before (so it stops after) every
@@ -25,7 +29,14 @@ public final class EventRecorder: Service, Sendable {
     /// Told of each batch once it is stored (webhook dispatch, `--follow`).
     let onStored: @Sendable ([StoredEvent]) async -> Void
 
-    public init(store: any MailStore, logger: Logger, onStored: @escaping @Sendable ([StoredEvent]) async -> Void = { _ in }) {
+    /// How long a batch waits for more events before it is written.
+    let gatherDelay: Duration
+    /// Written at once when this many events are waiting.
+    let batchLimit = 512
+
+    public init(store: any MailStore, logger: Logger, gatherDelay: Duration = .milliseconds(10),
+                onStored: @escaping @Sendable ([StoredEvent]) async -> Void = { _ in }) {
+        self.gatherDelay = gatherDelay
         self.store = store
         self.logger = logger
         self.onStored = onStored
@@ -53,6 +64,8 @@ public final class EventRecorder: Service, Sendable {
 
     public func run() async throws {
         for await _ in signals.cancelOnGracefulShutdown() {
+            let waiting = state.withLock { $0.waiters.isEmpty && $0.buffer.count < batchLimit }
+            if waiting, gatherDelay > .zero { try? await Task.sleep(for: gatherDelay) }
             await writeBatch()
         }
         await writeBatch()

@@ -165,10 +165,9 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
             case .verifyCredentials(let username, let password):
                 pause(context: context)
                 let delegate = self.delegate, info = self.info
-                let promise = context.eventLoop.makePromise(of: AuthOutcome.self)
-                promise.completeWithTask { await delegate.authenticate(username: username, password: password, connection: info) }
                 let delay = settings.authFailureDelay
-                promise.futureResult.hop(to: context.eventLoop).assumeIsolated().whenSuccess { outcome in
+                let checked = onLoop(context) { await delegate.authenticate(username: username, password: password, connection: info) }
+                checked.assumeIsolated().whenSuccess { outcome in
                     let mechanism = self.session.authMechanism ?? "?"
                     if case .success(let user) = outcome {
                         self.logger.info("AUTH \(mechanism) ok user=\(user) from \(self.info.remoteAddress)")
@@ -184,9 +183,8 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
                 pause(context: context)
                 let delegate = self.delegate, info = self.info
                 let logged = session.envelopeForLog
-                let promise = context.eventLoop.makePromise(of: Result<String, SMTPReply>.self)
-                promise.completeWithTask { await delegate.accept(envelope: envelope, message: message, connection: info) }
-                promise.futureResult.hop(to: context.eventLoop).assumeIsolated().whenSuccess { result in
+                let stored = onLoop(context) { await delegate.accept(envelope: envelope, message: message, connection: info) }
+                stored.assumeIsolated().whenSuccess { result in
                     switch result {
                     case .success(let id): self.resume(self.session.enqueued(id: id), context: context)
                     case .failure(let reply):
@@ -198,9 +196,8 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
             case .checkSender(let sender, let heloName):
                 pause(context: context)
                 let delegate = self.delegate, info = self.info
-                let promise = context.eventLoop.makePromise(of: SenderVerdict.self)
-                promise.completeWithTask { await delegate.checkSender(sender, heloName: heloName, connection: info) }
-                promise.futureResult.hop(to: context.eventLoop).assumeIsolated().whenSuccess { verdict in
+                let verdict = onLoop(context) { await delegate.checkSender(sender, heloName: heloName, connection: info) }
+                verdict.assumeIsolated().whenSuccess { verdict in
                     let actions = self.session.senderChecked(verdict)
                     self.logRefusal(actions, verb: "MAIL", envelope: "from=\(sender)")
                     self.resume(actions, context: context)
@@ -214,6 +211,15 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
                 return
             }
         }
+    }
+
+    /// Runs a delegate call as a task on this connection's event loop (`EventLoopTaskExecutor`): its awaits
+    /// resume here, and so does the reply, without a trip through the global pool.
+    private func onLoop<T: Sendable>(_ context: ChannelHandlerContext,
+                                     _ body: @escaping @Sendable () async -> T) -> EventLoopFuture<T> {
+        let promise = context.eventLoop.makePromise(of: T.self)
+        Task(executorPreference: EventLoopTaskExecutor.of(context.eventLoop)) { promise.succeed(await body()) }
+        return promise.futureResult
     }
 
     /// The server is stopping: `421` and close (RFC 5321 §3.8), after any reply already due.
