@@ -4,31 +4,40 @@ import SMTPTransport
 
 extension RemoteCourier {
     func transaction(_ connection: SMTPClientConnection, ehlo: SMTPClientReply, mta: String, tls: String?,
-                     mailFrom: String, recipients: [String], message: ByteBuffer, smtputf8: Bool) async throws
-        -> [RecipientResult] {
+                     mailFrom: String, recipients: [String], message: ByteBuffer, smtputf8: Bool,
+                     resetFirst: Bool = false) async throws -> [RecipientResult] {
         try await SMTPTransaction.run(connection, ehlo: ehlo, mta: mta, tls: tls, timeouts: timeouts, mailFrom: mailFrom,
-                                      recipients: recipients, message: message, smtputf8: smtputf8)
+                                      recipients: recipients, message: message, smtputf8: smtputf8, resetFirst: resetFirst)
     }
 }
 
 /// One mail transaction on an established, greeted session: used by `RemoteCourier` (MX hosts) and
 /// `RelayCourier` (the smarthost) alike.
 enum SMTPTransaction {
+    /// The session taken from the pool did not accept `RSET` (or had gone away): nothing was sent for this
+    /// message, so another session or a new connection may carry it.
+    struct ResetFailed: Error, CustomStringConvertible {
+        let reason: String
+        var description: String { "RSET on a reused session failed: \(reason)" }
+    }
+
     /// MAIL, RCPT…, DATA (RFC 5321 §3.3), pipelined when offered (RFC 2920); a result per recipient from its
-    /// RCPT reply and the final reply after the message.
+    /// RCPT reply and the final reply after the message. `resetFirst` (a reused session) starts with `RSET`,
+    /// in the same pipelined group when the server offers PIPELINING (RFC 2920 §3.1 allows it anywhere in a
+    /// group), and throws `ResetFailed` when that fails.
     static func run(_ connection: SMTPClientConnection, ehlo: SMTPClientReply, mta: String, tls: String?,
                     timeouts: SMTPClientTimeouts, mailFrom: String, recipients: [String], message: ByteBuffer,
-                    smtputf8: Bool) async throws -> [RecipientResult] {
+                    smtputf8: Bool, resetFirst: Bool = false) async throws -> [RecipientResult] {
         // On the connection's event loop: every reply awaited below resumes there, not on the global pool.
         try await withTaskExecutorPreference(EventLoopTaskExecutor.of(connection.channel.eventLoop)) {
             try await exchange(connection, ehlo: ehlo, mta: mta, tls: tls, timeouts: timeouts, mailFrom: mailFrom,
-                               recipients: recipients, message: message, smtputf8: smtputf8)
+                               recipients: recipients, message: message, smtputf8: smtputf8, resetFirst: resetFirst)
         }
     }
 
     private static func exchange(_ connection: SMTPClientConnection, ehlo: SMTPClientReply, mta: String, tls: String?,
                                  timeouts: SMTPClientTimeouts, mailFrom: String, recipients: [String], message: ByteBuffer,
-                                 smtputf8: Bool) async throws -> [RecipientResult] {
+                                 smtputf8: Bool, resetFirst: Bool) async throws -> [RecipientResult] {
         let source = connection.channel.localAddress?.ipAddress
         func result(_ address: String, _ reply: SMTPClientReply) -> RecipientResult {
             var r = RecipientResult(address: address, reply: reply, remoteMTA: mta, tls: tls)
@@ -39,6 +48,8 @@ enum SMTPTransaction {
             RecipientResult.all(recipients, outcome, status, reason, remoteMTA: mta, tls: tls)
         }
         let extensions = ehlo.extensions
+        let pipelining = extensions["PIPELINING"] != nil
+        if resetFirst && !pipelining { try await reset(connection, timeouts: timeouts) }
         let size = message.readableBytes
         var parameters = ""
         if let limit = extensions["SIZE"] {
@@ -64,8 +75,9 @@ enum SMTPTransaction {
         var mailReply: SMTPClientReply
         var rcptReplies: [SMTPClientReply] = []
         var dataReply: SMTPClientReply?
-        if extensions["PIPELINING"] != nil {
-            try await connection.send([mailCommand] + rcptCommands + ["DATA"])
+        if pipelining {
+            try await connection.send((resetFirst ? ["RSET"] : []) + [mailCommand] + rcptCommands + ["DATA"])
+            if resetFirst { try await resetReply(connection, timeouts: timeouts) }
             mailReply = try await connection.readReply(timeout: t.mailAndRcpt, waitingFor: "the reply to MAIL")
             for _ in recipients {
                 rcptReplies.append(try await connection.readReply(timeout: t.mailAndRcpt, waitingFor: "the reply to RCPT"))
@@ -103,5 +115,23 @@ enum SMTPTransaction {
         let final = try await connection.readReply(timeout: t.dataTermination, waitingFor: "the reply after the message")
         for i in accepted { results[i] = result(recipients[i], final) }
         return results
+    }
+
+    /// `RSET` as a command of its own (a server without PIPELINING).
+    static func reset(_ connection: SMTPClientConnection, timeouts: SMTPClientTimeouts) async throws {
+        let reply: SMTPClientReply
+        do { reply = try await connection.command("RSET", timeout: timeouts.mailAndRcpt) } catch {
+            throw ResetFailed(reason: "\(error)")
+        }
+        guard reply.code == 250 else { throw ResetFailed(reason: "\(reply)") }
+    }
+
+    /// The reply to a pipelined `RSET`.
+    static func resetReply(_ connection: SMTPClientConnection, timeouts: SMTPClientTimeouts) async throws {
+        let reply: SMTPClientReply
+        do { reply = try await connection.readReply(timeout: timeouts.mailAndRcpt, waitingFor: "the reply to RSET") } catch {
+            throw ResetFailed(reason: "\(error)")
+        }
+        guard reply.code == 250 else { throw ResetFailed(reason: "\(reply)") }
     }
 }

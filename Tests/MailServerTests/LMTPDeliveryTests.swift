@@ -115,7 +115,9 @@ struct LMTPDeliveryTests {
         #expect(dev.first?.contains("Subject: via lmtp") == true)
         #expect(dev.first?.contains("\n.dotted line") == true)      // dot-stuffing undone by Dovecot
         #expect(server.maildirCount() == 0)                        // Apus wrote no Maildir itself
-        try await Task.sleep(for: .milliseconds(200))
+        // The queue file goes once the runner has recorded both deliveries (a moment after Dovecot has them).
+        let emptied = ContinuousClock.now + .seconds(5)
+        while server.queueCount() > 0 && ContinuousClock.now < emptied { try await Task.sleep(for: .milliseconds(20)) }
         #expect(server.queueCount() == 0)
         await server.stop()
     }
