@@ -62,7 +62,7 @@ inns=()
    </dev/null >"$ROOT/apus.log" 2>&1 &
 pid=$!
 echo $pid > "$state/apus.pid"
-for _ in $(seq 100); do
+for _ in $(seq "${APUS_START_TRIES:-100}"); do
   if ss -ltnpH "sport = :$SMTP_PORT" | grep -q "pid=$pid,"; then echo $pid; exit 0; fi
   kill -0 $pid 2>/dev/null || break
   sleep 0.2
