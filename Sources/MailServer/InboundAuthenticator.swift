@@ -63,30 +63,50 @@ struct InboundAuthenticator: Sendable {
     /// Removes Authentication-Results fields that claim to come from us (RFC 8601 §5): a forged one
     /// must not be trusted by the user's mail client.
     static func removingForgedResults(_ message: ByteBuffer, hostname: String) -> ByteBuffer {
-        let bytes = Array(message.readableBytesView)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        var i = 0
-        var changed = false
-        while i < bytes.count {
-            // One header field: a line plus its continuation lines.
-            var end = i
-            repeat {
-                while end < bytes.count, bytes[end] != 10 { end += 1 }
-                end = min(end + 1, bytes.count)
-            } while end < bytes.count && (bytes[end] == 32 || bytes[end] == 9)
-            let field = bytes[i..<end]
-            if field.first == 13 || field.first == 10 { out.append(contentsOf: bytes[i...]); break }   // end of header
-            let text = String(decoding: field, as: UTF8.self)
-            if let colon = text.firstIndex(of: ":"),
-               text[..<colon].trimmingCharacters(in: .whitespaces).lowercased() == "authentication-results" {
-                let authserv = text[text.index(after: colon)...].split(separator: ";").first?
-                    .trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ").first.map(String.init) ?? ""
-                if authserv.lowercased() == hostname.lowercased() { changed = true; i = end; continue }
+        // The fields to drop, found without copying anything: almost every message has none.
+        let drop: [Range<Int>] = message.withUnsafeReadableBytes { bytes in
+            var fields: [Range<Int>] = []
+            var i = 0
+            while i < bytes.count, bytes[i] != 13, bytes[i] != 10 {   // up to the empty line
+                // One header field: a line plus its continuation lines.
+                var end = i
+                repeat {
+                    while end < bytes.count, bytes[end] != 10 { end += 1 }
+                    end = min(end + 1, bytes.count)
+                } while end < bytes.count && (bytes[end] == 32 || bytes[end] == 9)
+                if let colon = Self.authenticationResultsColon(bytes, from: i, to: end) {
+                    let value = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[(colon + 1)..<end]), as: UTF8.self)
+                    let authserv = value.split(separator: ";").first?
+                        .trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ").first.map(String.init) ?? ""
+                    if authserv.lowercased() == hostname.lowercased() { fields.append(i..<end) }
+                }
+                i = end
             }
-            out.append(contentsOf: field)
-            i = end
+            return fields
         }
-        return changed ? ByteBuffer(bytes: out) : message
+        guard !drop.isEmpty else { return message }
+        var out = ByteBuffer()
+        out.reserveCapacity(message.readableBytes)
+        var kept = message.readerIndex
+        for field in drop {
+            out.writeBytes(message.readableBytesView[kept..<(message.readerIndex + field.lowerBound)])
+            kept = message.readerIndex + field.upperBound
+        }
+        out.writeBytes(message.readableBytesView[kept...])
+        return out
+    }
+
+    /// The offset of the colon when `bytes[from..<to]` is an Authentication-Results field (the name in any
+    /// case, optional blanks before the colon); nil otherwise.
+    static func authenticationResultsColon(_ bytes: UnsafeRawBufferPointer, from: Int, to: Int) -> Int? {
+        let name = "authentication-results".utf8
+        guard to - from > name.count else { return nil }
+        var i = from
+        for expected in name {
+            guard bytes[i] | 0x20 == expected | 0x20 else { return nil }
+            i += 1
+        }
+        while i < to, bytes[i] == 32 || bytes[i] == 9 { i += 1 }
+        return i < to && bytes[i] == UInt8(ascii: ":") ? i : nil
     }
 }
