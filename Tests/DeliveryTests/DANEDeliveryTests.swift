@@ -1,0 +1,195 @@
+import Delivery
+import DNSCore
+import DNSResolver
+import Foundation
+import NIOCore
+import NIOSSL
+import Testing
+
+/// DANE (RFC 7672) end to end with real peers: NSD serves dane.test signed with ldns-signzone and
+/// plain.test unsigned; unbound validates with dane.test's DS as trust anchor; fake MX hosts on 127.0.0.2x
+/// offer STARTTLS with certificates made by openssl, whose TLSA values openssl computes too (so the
+/// courier's key extraction is checked against another implementation).
+@Suite(.serialized) struct DANEDeliveryTests {
+    /// Certificates and their TLSA `3 1 1` / `2 1 1` values, made with openssl.
+    struct Certificates {
+        let dir: String
+        /// Self-signed, for a name that is no MX host's.
+        var selfSigned: (chain: String, key: String, spkiSHA256: String)
+        /// A leaf for mx-e.dane.test and the CA that signed it (chain file: leaf then CA).
+        var caSigned: (chain: String, key: String, caSPKISHA256: String)
+
+        init(dir: String) throws {
+            self.dir = dir
+            let script = #"""
+                set -e
+                ec="-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30"
+                openssl req -x509 $ec -subj "/CN=not-the-mx.example" -addext "subjectAltName=DNS:not-the-mx.example" -keyout self.key -out self.pem 2>/dev/null
+                openssl req -x509 $ec -subj "/CN=DANE Test CA" -addext "basicConstraints=critical,CA:TRUE" -keyout ca.key -out ca.pem 2>/dev/null
+                openssl req $ec -subj "/CN=mx-e.dane.test" -keyout e.key -out e.csr 2>/dev/null
+                printf "subjectAltName=DNS:mx-e.dane.test\nextendedKeyUsage=serverAuth\n" > ext.cnf
+                openssl x509 -req -in e.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 -extfile ext.cnf -out e.pem 2>/dev/null
+                cat e.pem ca.pem > e-chain.pem
+                spki() { openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1; }
+                echo "$(spki self.pem) $(spki ca.pem)"
+                """#
+            let out = try DNSSECZone.run("/bin/sh", ["-c", script], in: dir).split(separator: " ").map {
+                $0.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            selfSigned = (dir + "/self.pem", dir + "/self.key", out[0])
+            caSigned = (dir + "/e-chain.pem", dir + "/e.key", out[1])
+        }
+
+        static func context(chain: String, key: String) throws -> NIOSSLContext {
+            let certificates = try NIOSSLCertificate.fromPEMFile(chain).map { NIOSSLCertificateSource.certificate($0) }
+            return try NIOSSLContext(configuration: .makeServerConfiguration(certificateChain: certificates,
+                                                                            privateKey: .file(key)))
+        }
+    }
+
+    /// NSD, unbound and one fake MX per case, all on loopback.
+    final class World {
+        let dir: String
+        let certs: Certificates
+        let nsd: Nsd
+        let unbound: Unbound
+        let port: Int
+        var mx: [String: FakeMX] = [:]
+        static let wrong = String(repeating: "0123456789abcdef", count: 4)
+        static let bogusData = String(repeating: "ab", count: 32)
+
+        init() async throws {
+            dir = NSTemporaryDirectory() + "apus-dane-" + UUID().uuidString
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            certs = try Certificates(dir: dir)
+            port = try await TLSDeliveryTests.freePort(ip: "127.0.0.21")
+            let tlsa = { (host: String) in "_\(self.port)._tcp.\(host).dane.test. IN TLSA" }
+            let signed = try DNSSECZone.sign(zone: "dane.test", text: Nsd.soa("dane.test") + """
+                ns.dane.test. IN A 127.0.0.1
+                a.dane.test. IN MX 10 mx-a.dane.test.
+                mx-a.dane.test. IN A 127.0.0.21
+                \(tlsa("mx-a")) 3 1 1 \(certs.selfSigned.spkiSHA256)
+                b.dane.test. IN MX 10 mx-b.dane.test.
+                mx-b.dane.test. IN A 127.0.0.22
+                \(tlsa("mx-b")) 3 1 1 \(Self.wrong)
+                c.dane.test. IN MX 10 mx-c.dane.test.
+                mx-c.dane.test. IN A 127.0.0.23
+                \(tlsa("mx-c")) 3 1 1 \(certs.selfSigned.spkiSHA256)
+                e.dane.test. IN MX 10 mx-e.dane.test.
+                mx-e.dane.test. IN A 127.0.0.25
+                \(tlsa("mx-e")) 2 1 1 \(certs.caSigned.caSPKISHA256)
+                e2.dane.test. IN MX 10 mx-e2.dane.test.
+                mx-e2.dane.test. IN A 127.0.0.25
+                \(tlsa("mx-e2")) 2 1 1 \(certs.caSigned.caSPKISHA256)
+                f.dane.test. IN MX 10 mx-f.dane.test.
+                mx-f.dane.test. IN A 127.0.0.26
+                \(tlsa("mx-f")) 3 1 1 \(Self.bogusData)
+
+                """, in: dir)
+            // A TLSA record altered after signing: its signature no longer verifies ("bogus", SERVFAIL).
+            let tampered = signed.signed.replacingOccurrences(of: Self.bogusData, with: String(repeating: "cd", count: 32))
+                .replacingOccurrences(of: Self.bogusData.uppercased(), with: String(repeating: "CD", count: 32))
+            #expect(tampered != signed.signed, "the TLSA record of mx-f was not found in the signed zone")
+            let plain = Nsd.soa("plain.test") + """
+                ns.plain.test. IN A 127.0.0.1
+                d.plain.test. IN MX 10 mx-d.plain.test.
+                mx-d.plain.test. IN A 127.0.0.24
+                _\(port)._tcp.mx-d.plain.test. IN TLSA 3 1 1 \(Self.wrong)
+
+                """
+            nsd = try await Nsd.start(zones: ["dane.test": tampered, "plain.test": plain], in: dir)
+            unbound = try await Unbound.start(stubZones: ["dane.test": nsd.address, "plain.test": nsd.address],
+                                              trustAnchors: [signed.ds], probe: "dane.test", in: dir)
+            let selfSigned = try Certificates.context(chain: certs.selfSigned.chain, key: certs.selfSigned.key)
+            let caSigned = try Certificates.context(chain: certs.caSigned.chain, key: certs.caSigned.key)
+            for (name, ip, tls) in [("a", 21, selfSigned), ("b", 22, selfSigned), ("c", 23, nil), ("d", 24, selfSigned),
+                                    ("e", 25, caSigned), ("f", 26, nil)] as [(String, Int, NIOSSLContext?)] {
+                var behavior = FakeMX.Behavior()
+                behavior.tls = tls
+                mx[name] = try await FakeMX.start(ip: "127.0.0.\(ip)", port: port, behavior: behavior)
+            }
+        }
+
+        func deliver(_ harness: DeliveryHarness, _ domain: String) async -> RecipientResult? {
+            await harness.courier.deliver(domain: domain, mailFrom: "a@local.test", recipients: ["bob@\(domain)"],
+                                          message: ByteBuffer(string: "From: <a@local.test>\r\nSubject: DANE\r\n\r\nHi.\r\n"),
+                                          smtputf8: false).first
+        }
+
+        func mailCommands(_ name: String) -> [String] { mx[name]!.commands.filter { $0.hasPrefix("MAIL") } }
+
+        func stop() async {
+            for fake in mx.values { await fake.stop() }
+            unbound.stop()
+            nsd.stop()
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+    }
+
+    @Test func validatingResolverEnforcesTLSA() async throws {
+        let world = try await World()
+        let harness = try DeliveryHarness(dns: world.unbound.resolver(), port: world.port, reuseConnections: false, dnssec: true)
+        let port = world.port
+
+        // (a) 3 1 1 matches a self-signed certificate for another name: delivered, DANE-verified.
+        let a = await world.deliver(harness, "a.dane.test")
+        #expect(a?.outcome == .sent, "\(String(describing: a))")
+        #expect(a?.tls == "TLSv1.3 dane=verified", "\(String(describing: a))")
+        #expect(world.mx["a"]!.commands.contains("(tls)") && world.mx["a"]!.received.count == 1)
+
+        // (b) 3 1 1 of another key: deferred, saying what the certificate's key hashes to.
+        let b = await world.deliver(harness, "b.dane.test")
+        #expect(b?.outcome == .temporary)
+        #expect(b?.reply.contains("DANE: TLSA 3 1 1 for mx-b.dane.test does not match the certificate offered "
+                                  + "(sha256 of its key is \(world.certs.selfSigned.spkiSHA256))") == true,
+                "\(b?.reply ?? "nil")")
+        #expect(world.mailCommands("b").isEmpty)
+
+        // (c) TLSA published but no STARTTLS offered: never plaintext.
+        let c = await world.deliver(harness, "c.dane.test")
+        #expect(c?.outcome == .temporary)
+        #expect(c?.reply.contains("does not offer STARTTLS, but _\(port)._tcp.mx-c.dane.test has TLSA records") == true,
+                "\(c?.reply ?? "nil")")
+        #expect(world.mailCommands("c").isEmpty && world.mx["c"]!.connections == 1)
+
+        // (e) 2 1 1: the CA that signed the MX's certificate, sent in its chain, for its name.
+        let e = await world.deliver(harness, "e.dane.test")
+        #expect(e?.outcome == .sent, "\(String(describing: e))")
+        #expect(e?.tls == "TLSv1.3 dane=verified")
+        // The same server under another MX name: DANE-TA checks the name.
+        let e2 = await world.deliver(harness, "e2.dane.test")
+        #expect(e2?.outcome == .temporary)
+        #expect(e2?.reply.contains("TLSA 2 1 1 for mx-e2.dane.test: the certificate is for mx-e.dane.test, not mx-e2.dane.test") == true,
+                "\(e2?.reply ?? "nil")")
+        #expect(world.mx["e"]!.received.count == 1)
+
+        // (f) A bogus TLSA RRset (SERVFAIL from the validator): the host is not used at all.
+        let f = await world.deliver(harness, "f.dane.test")
+        #expect(f?.outcome == .temporary)
+        #expect(f?.reply.contains("TLSA lookup for _\(port)._tcp.mx-f.dane.test failed (SERVFAIL)") == true, "\(f?.reply ?? "nil")")
+        #expect(world.mx["f"]!.connections == 0)
+
+        // (d) An unsigned zone: its TLSA record is ignored, opportunistic TLS as without DANE.
+        let d = await world.deliver(harness, "d.plain.test")
+        #expect(d?.outcome == .sent, "\(String(describing: d))")
+        #expect(d?.tls == "TLSv1.3 unverified")
+        // DANE never raises the domain's recorded level above "unverified" (no CA checked the certificate).
+        #expect(await harness.tlsLevels.level(for: "a.dane.test") == .tlsUnverified)
+        await harness.stop()
+        await world.stop()
+    }
+
+    /// The same signed zone through a resolver not declared validating (`[dns] dnssec = false`): the AD bit
+    /// is not believed, the wrong TLSA record of b.dane.test is not looked at, delivery is opportunistic.
+    @Test func untrustedResolverIgnoresTLSA() async throws {
+        let world = try await World()
+        let harness = try DeliveryHarness(dns: world.unbound.resolver(), port: world.port, reuseConnections: false, dnssec: false)
+        let b = await world.deliver(harness, "b.dane.test")
+        #expect(b?.outcome == .sent, "\(String(describing: b))")
+        #expect(b?.tls == "TLSv1.3 unverified")
+        let c = await world.deliver(harness, "c.dane.test")
+        #expect(c?.outcome == .sent && c?.tls == nil, "\(String(describing: c))")
+        await harness.stop()
+        await world.stop()
+    }
+}
