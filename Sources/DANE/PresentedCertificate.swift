@@ -81,10 +81,9 @@ public struct PresentedCertificate: Sendable, Hashable {
     /// DNS names the certificate is for: subjectAltName dNSName entries, or the subject's common name when
     /// there are none (RFC 6125 §6.4.4).
     public var dnsNames: [String] {
-        let sans = (try? certificate.extensions.subjectAlternativeNames) ?? nil
-        let names = (sans ?? []).compactMap { name -> String? in
-            if case .dnsName(let text) = name { return text }
-            return nil
+        var names: [String] = []
+        if let sans = try? certificate.extensions.subjectAlternativeNames {
+            for case .dnsName(let text) in sans { names.append(text) }
         }
         if !names.isEmpty { return names }
         return certificate.subject.flatMap { $0 }

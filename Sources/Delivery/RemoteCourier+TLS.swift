@@ -21,7 +21,7 @@ extension RemoteCourier {
     func negotiateTLS(_ connection: SMTPClientConnection, ehlo: inout SMTPClientReply, esmtp: Bool, host: String,
                       mta: String, required: TLSLevel, verify: Bool, dane: DANEPolicy?) async throws -> TLSNegotiation {
         var daneName: String?, usable: [TLSARecord] = []
-        if case .required(let name, let records, _) = dane { (daneName, usable) = (name, records) }
+        if case .required(let name, let records, _)? = dane { (daneName, usable) = (name, records) }
         guard esmtp && ehlo.extensions["STARTTLS"] != nil else {
             if let daneName {
                 await connection.quit()

@@ -163,7 +163,7 @@ public struct RemoteCourier: Courier {
                 lastError = "address lookup for \(host) failed: \(failure)"
                 continue
             }
-            let dane = daneCandidate ? await danePolicy(host: host, mxSecure: true)
+            let dane: DANEPolicy = daneCandidate ? await danePolicy(host: host, mxSecure: true)
                 : .notApplicable("[dns] dnssec is off or the MX records are insecure")
             var hostRequired = required, hostRequirement = requirement
             var daneRecords: DANEPolicy?
