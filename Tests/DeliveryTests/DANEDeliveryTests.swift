@@ -43,7 +43,7 @@ import Testing
         static func context(chain: String, key: String) throws -> NIOSSLContext {
             let certificates = try NIOSSLCertificate.fromPEMFile(chain).map { NIOSSLCertificateSource.certificate($0) }
             return try NIOSSLContext(configuration: .makeServerConfiguration(certificateChain: certificates,
-                                                                            privateKey: .file(key)))
+                                                                            privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))))
         }
     }
 
@@ -62,8 +62,9 @@ import Testing
             dir = NSTemporaryDirectory() + "apus-dane-" + UUID().uuidString
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             certs = try Certificates(dir: dir)
-            port = try await TLSDeliveryTests.freePort(ip: "127.0.0.21")
-            let tlsa = { (host: String) in "_\(self.port)._tcp.\(host).dane.test. IN TLSA" }
+            let port = try await TLSDeliveryTests.freePort(ip: "127.0.0.21")
+            self.port = port
+            let tlsa = { (host: String) in "_\(port)._tcp.\(host).dane.test. IN TLSA" }
             let signed = try DNSSECZone.sign(zone: "dane.test", text: Nsd.soa("dane.test") + """
                 ns.dane.test. IN A 127.0.0.1
                 a.dane.test. IN MX 10 mx-a.dane.test.
