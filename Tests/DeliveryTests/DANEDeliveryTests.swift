@@ -68,6 +68,8 @@ import Testing
             let signed = try DNSSECZone.sign(zone: "dane.test", text: Nsd.soa("dane.test") + """
                 ns.dane.test. IN A 127.0.0.1
                 a.dane.test. IN MX 10 mx-a.dane.test.
+                _mta-sts.a.dane.test. IN TXT "v=STSv1; id=20261206"
+                mta-sts.a.dane.test. IN A 127.0.0.27
                 mx-a.dane.test. IN A 127.0.0.21
                 \(tlsa("mx-a")) 3 1 1 \(certs.selfSigned.spkiSHA256)
                 b.dane.test. IN MX 10 mx-b.dane.test.
@@ -177,6 +179,33 @@ import Testing
         // DANE never raises the domain's recorded level above "unverified" (no CA checked the certificate).
         #expect(await harness.tlsLevels.level(for: "a.dane.test") == .tlsUnverified)
         await harness.stop()
+        await world.stop()
+    }
+
+    /// a.dane.test also has an MTA-STS policy in enforce mode that lists another MX host: DANE takes
+    /// precedence (RFC 8461 §2), so its DANE host is used; without DANE the policy defers the mail.
+    @Test func daneTakesPrecedenceOverMTASTS() async throws {
+        let world = try await World()
+        let (https, policyCA) = try await MTASTSTests.policyServer(
+            ip: "127.0.0.27", hostname: "mta-sts.a.dane.test",
+            body: "version: STSv1\nmode: enforce\nmx: elsewhere.dane.test\nmax_age: 86400\n", directory: world.dir)
+        let httpsPort = https.localAddress!.port!
+        let dane = try DeliveryHarness(dns: world.unbound.resolver(), port: world.port, caFile: policyCA,
+                                       reuseConnections: false, mtaSTSPort: httpsPort, dnssec: true)
+        let sent = await world.deliver(dane, "a.dane.test")
+        #expect(sent?.outcome == .sent && sent?.tls == "TLSv1.3 dane=verified", "\(String(describing: sent))")
+        #expect(FileManager.default.fileExists(atPath: dane.root + "/state/mta-sts/a.dane.test.json"),
+                "the policy was not fetched, so this proves nothing")
+        await dane.stop()
+
+        let sts = try DeliveryHarness(dns: world.unbound.resolver(), port: world.port, caFile: policyCA,
+                                      reuseConnections: false, mtaSTSPort: httpsPort, dnssec: false)
+        let deferred = await world.deliver(sts, "a.dane.test")
+        #expect(deferred?.outcome == .temporary)
+        #expect(deferred?.reply.contains("matches its MTA-STS policy") == true, "\(deferred?.reply ?? "nil")")
+        #expect(world.mx["a"]!.received.count == 1)
+        await sts.stop()
+        try? await https.close()
         await world.stop()
     }
 
