@@ -190,7 +190,7 @@ let package = Package(
                 dependencies: [
                     "SPF", "MailServer", "Config", "Directory", "DNSCore", "DNSResolver", "Certificates",
                     "MailQueue", "SMTPProtocol", "DKIM", "DMARC", "Delivery", "SMTPTransport", "MailMessage",
-                    "ConfigFiles", "MailStore", "HTTPAPI", "Chasquid", "ACME",
+                    "ConfigFiles", "MailStore", "HTTPAPI", "Chasquid", "ACME", "DANE",
                     .product(name: "ArgumentParser", package: "swift-argument-parser"),
                     .product(name: "Logging", package: "swift-log"),
                     .product(name: "NIOCore", package: "swift-nio"),
