@@ -127,25 +127,10 @@ public struct RemoteCourier: Courier {
             return all(.temporary, EnhancedStatusCode(4, 4, 3), "MX lookup for \(domain) failed: \(failure)")
         }
 
-        let seen = await tlsLevels.level(for: domain)
-        var required = seen
-        var requirement = "\(domain) was seen with \(required.rawValue) before"
-        // A host with DANE may be outside the MTA-STS policy: DANE takes precedence (RFC 8461 §2).
-        let daneCandidate = dnssec && mxSecure
-        var stsHosts: Set<String>?
-        // RFC 8461 §4: under an enforced MTA-STS policy only matching MX hosts, and only over verified TLS.
-        if let policy = await mtaSTS?.policy(for: domain) {
-            let allowed = hosts.filter(policy.matches)
-            if policy.mode == .enforce {
-                guard !allowed.isEmpty || daneCandidate else {
-                    return all(.temporary, EnhancedStatusCode(4, 7, 5), "no MX host of \(domain) matches its MTA-STS policy (mx: \(policy.mx.joined(separator: ", ")))")
-                }
-                if daneCandidate { stsHosts = Set(allowed) } else { hosts = allowed }
-                required = .tlsVerified
-                requirement = "\(domain) has an MTA-STS policy in enforce mode"
-            } else if allowed.count < hosts.count {
-                logger.notice("MTA-STS testing mode: \(domain) MX hosts outside the policy: \(hosts.filter { !policy.matches($0) })")
-            }
+        let security: DomainSecurity
+        switch await domainSecurity(domain, hosts: &hosts, daneCandidate: dnssec && mxSecure) {
+        case .success(let found): security = found
+        case .failure(let refusal): return all(.temporary, EnhancedStatusCode(4, 7, 5), refusal.reason)
         }
         var lastError = "no mail server of \(domain) could be reached"
         var anyAddress = false, temporaryDNS = false
@@ -163,31 +148,18 @@ public struct RemoteCourier: Courier {
                 lastError = "address lookup for \(host) failed: \(failure)"
                 continue
             }
-            let dane: DANEPolicy = daneCandidate ? await danePolicy(host: host, mxSecure: true)
-                : .notApplicable("[dns] dnssec is off or the MX records are insecure")
-            var hostRequired = required, hostRequirement = requirement
-            var daneRecords: DANEPolicy?
-            switch dane {
-            case .lookupFailed(let why):
-                temporaryDNS = true
-                lastError = why
-                logger.info("delivery to \(domain) via \(host) not possible: \(why)")
+            let plan: HostSecurity
+            switch await hostSecurity(host, domain: domain, security) {
+            case .success(let found): plan = found
+            case .failure(let skip):
+                if skip.temporary { temporaryDNS = true }
+                lastError = skip.reason
+                logger.info("delivery to \(domain) via \(host) not possible: \(skip.reason)")
                 continue
-            case .required(let name, let usable, let unusable):
-                logger.debug("DANE applies to \(host): \(usable.count) usable, \(unusable.count) unusable TLSA records at \(name)")
-                daneRecords = dane
-                hostRequired = seen
-                hostRequirement = "\(domain) was seen with \(seen.rawValue) before"
-            case .notApplicable(let why):
-                if daneCandidate { logger.debug("DANE does not apply to \(host): \(why)") }
-                if let stsHosts, !stsHosts.contains(host) {
-                    lastError = "\(host) is not an MX host of \(domain)'s MTA-STS policy and has no DANE TLSA records"
-                    continue
-                }
             }
             for ip in ips.prefix(Self.maxAddressesPerHost) {
-                switch await attempt(domain: domain, host: host, ip: ip.description, required: hostRequired,
-                                     requirement: hostRequirement, verify: true, dane: daneRecords,
+                switch await attempt(domain: domain, host: host, ip: ip.description, required: plan.required,
+                                     requirement: plan.requirement, verify: true, dane: plan.dane,
                                      mailFrom: mailFrom, recipients: recipients, message: message, smtputf8: smtputf8) {
                 case .done(let results):
                     return results
