@@ -1,9 +1,16 @@
+import Config
 import Delivery
+import Directory
 import DNSCore
 import DNSResolver
 import Foundation
+import Logging
+import MailQueue
+import MailServer
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOSSL
+import ServiceLifecycle
 import Testing
 
 /// DANE (RFC 7672) end to end with real peers: NSD serves dane.test signed with ldns-signzone and
@@ -207,6 +214,69 @@ import Testing
         await sts.stop()
         try? await https.close()
         await world.stop()
+    }
+
+    /// As `apus serve` wires it: `[dns] dnssec = true` in apus.toml reaches the courier; the `sent` log line
+    /// says `tls=TLSv1.3 dane=verified`, and a mismatch leaves the message queued with the reason.
+    @Test func serverConfigTurnsDANEOn() async throws {
+        let world = try await World()
+        let configDir = world.dir + "/config"
+        try FileManager.default.createDirectory(atPath: configDir + "/domains/local.test", withIntermediateDirectories: true)
+        try "dev \(try PasswordHash.make(password: "x", logN: 10))\n"
+            .write(toFile: configDir + "/domains/local.test/users", atomically: true, encoding: .utf8)
+        var config = ApusConfig(hostname: "mx.local.test", dataDir: world.dir + "/data")
+        config.listen = .init(mx: [ListenAddress(host: "127.0.0.1", port: 0)], submission: [], submissions: [], admin: [])
+        config.dns.servers = [try ListenAddress.parse(world.unbound.address, defaultPort: 53)]
+        config.dns.dnssec = true
+        config.delivery.smtpPort = world.port
+        try config.render().write(toFile: configDir + "/apus.toml", atomically: true, encoding: .utf8)
+        let loaded = try ApusConfig.load(configDirectory: configDir)
+        #expect(loaded.dns.dnssec)
+
+        let spool = try FileSpool(directory: world.dir + "/data/queue")
+        var ids: [String: String] = [:]
+        for domain in ["a.dane.test", "b.dane.test"] {
+            let meta = QueuedMessage(id: QueuedMessage.newID(), mailFrom: "dev@local.test",
+                                     recipients: [.init(address: "bob@\(domain)", original: "bob@\(domain)")],
+                                     receivedAt: Date(), clientAddress: "127.0.0.1", clientName: "localhost",
+                                     authenticatedUser: "dev", smtputf8: false, size: 20)
+            try await spool.store(meta, message: ByteBuffer(string: "Subject: dane\r\n\r\nx\r\n"))
+            ids[domain] = meta.id
+        }
+        let log = LogCapture()
+        let logger = Logger(label: "dane-serve") { _ in log }
+        let server = try MailServer(config: loaded, configDirectory: configDir, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: server)], logger: DeliveryHarness.logger))
+        let task = Task { try await group.run() }
+        _ = await server.boundAddresses()
+        #expect(await DeliveryHarness.waitUntil(10) { world.mx["a"]!.received.count == 1 })
+        #expect(await DeliveryHarness.waitUntil(10) {
+            log.lines.contains { $0.hasPrefix("sent id=\(ids["a.dane.test"]!) to=<bob@a.dane.test>") && $0.contains(" tls=TLSv1.3 dane=verified ") }
+        }, "\(log.lines.filter { $0.hasPrefix("sent") || $0.hasPrefix("deferred") })")
+        #expect(await DeliveryHarness.waitUntil(10) {
+            log.lines.contains { $0.hasPrefix("deferred id=\(ids["b.dane.test"]!) to=<bob@b.dane.test>")
+                && $0.contains("DANE: TLSA 3 1 1 for mx-b.dane.test does not match the certificate offered") }
+        }, "\(log.lines.filter { $0.hasPrefix("deferred") })")
+        #expect(world.mailCommands("b").isEmpty)
+        await group.triggerGracefulShutdown()
+        _ = try? await task.value
+        await world.stop()
+    }
+
+    /// Keeps every log line (and prints them when APUS_TEST_LOG is set).
+    struct LogCapture: LogHandler, Sendable {
+        private let box = NIOLockedValueBox<[String]>([])
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .info
+        var lines: [String] { box.withLockedValue { $0 } }
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) {
+            box.withLockedValue { $0.append("\(event.message)") }
+            if ProcessInfo.processInfo.environment["APUS_TEST_LOG"] != nil { print("[\(event.level)] \(event.message)") }
+        }
     }
 
     /// The same signed zone through a resolver not declared validating (`[dns] dnssec = false`): the AD bit
