@@ -11,7 +11,7 @@ extension RemoteCourier {
     }
 
     func attempt(domain: String, host: String, ip: String, required: TLSLevel, requirement: String, verify: Bool,
-                 dane: DANEPolicy? = nil, mailFrom: String,
+                 dane: DANEPolicy? = nil, referenceNames: [String] = [], mailFrom: String,
                  recipients: [String], message: ByteBuffer, smtputf8: Bool) async -> Attempt {
         let mta = "\(host) [\(ip)]"
         let provider = Provider.of(host, in: providers)
@@ -46,7 +46,7 @@ extension RemoteCourier {
             }
             let negotiated: (level: TLSLevel, stored: TLSLevel, tls: String?)
             switch try await negotiateTLS(connection, ehlo: &ehlo, esmtp: esmtp, host: host, mta: mta, required: required,
-                                          verify: verify, dane: dane) {
+                                          verify: verify, dane: dane, referenceNames: referenceNames) {
             case .secured(let level, let stored, let tls):
                 negotiated = (level, stored, tls)
             case .retryUnverified(let why):

@@ -22,6 +22,8 @@ struct HostSecurity: Sendable {
     var requirement: String
     /// `.required` when DANE applies to this host.
     var dane: DANEPolicy?
+    /// Names a DANE-TA certificate may be for (RFC 7672 §3.2.2).
+    var referenceNames: [String] = []
 }
 
 /// Why a domain or a host is not tried now.
@@ -61,14 +63,15 @@ extension RemoteCourier {
         guard security.daneCandidate else {
             return .success(HostSecurity(required: security.required, requirement: security.requirement))
         }
-        let dane = await danePolicy(host: host, mxSecure: true)
+        let (dane, referenceNames) = await danePolicy(host: host, mxSecure: true)
         switch dane {
         case .lookupFailed(let why):
             return .failure(SecuritySkip(reason: why, temporary: true))
         case .required(let name, let usable, let unusable):
             logger.debug("DANE applies to \(host): \(usable.count) usable, \(unusable.count) unusable TLSA records at \(name)")
             return .success(HostSecurity(required: security.seen,
-                                         requirement: "\(domain) was seen with \(security.seen.rawValue) before", dane: dane))
+                                         requirement: "\(domain) was seen with \(security.seen.rawValue) before", dane: dane,
+                                         referenceNames: referenceNames))
         case .notApplicable(let why):
             logger.debug("DANE does not apply to \(host): \(why)")
             if let hosts = security.policyHosts, !hosts.contains(host) {

@@ -19,7 +19,8 @@ extension RemoteCourier {
     /// STARTTLS when offered (RFC 3207); mandatory, and checked against the TLSA records, when `dane` is
     /// `.required` (RFC 7672 §2.2, §3). On success `ehlo` is the reply to the EHLO sent over TLS.
     func negotiateTLS(_ connection: SMTPClientConnection, ehlo: inout SMTPClientReply, esmtp: Bool, host: String,
-                      mta: String, required: TLSLevel, verify: Bool, dane: DANEPolicy?) async throws -> TLSNegotiation {
+                      mta: String, required: TLSLevel, verify: Bool, dane: DANEPolicy?,
+                      referenceNames: [String] = []) async throws -> TLSNegotiation {
         var daneName: String?, usable: [TLSARecord] = []
         if case .required(let name, let records, _)? = dane { (daneName, usable) = (name, records) }
         guard esmtp && ehlo.extensions["STARTTLS"] != nil else {
@@ -50,7 +51,9 @@ extension RemoteCourier {
                 } else {
                     version = try await connection.startTLS(
                         context: daneContext, serverHostname: host,
-                        verification: Self.daneVerification(records: usable, host: host, outcome: outcome))
+                        verification: Self.daneVerification(
+                            records: usable, host: host,
+                            referenceNames: referenceNames.isEmpty ? [Self.bare(host)] : referenceNames, outcome: outcome))
                     if case .verified(let record)? = outcome.withLockedValue({ $0 }) {
                         logger.info("DANE: \(mta) matches TLSA \(record.parameters) at \(daneName)")
                     }

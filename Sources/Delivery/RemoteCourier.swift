@@ -160,6 +160,7 @@ public struct RemoteCourier: Courier {
             for ip in ips.prefix(Self.maxAddressesPerHost) {
                 switch await attempt(domain: domain, host: host, ip: ip.description, required: plan.required,
                                      requirement: plan.requirement, verify: true, dane: plan.dane,
+                                     referenceNames: plan.referenceNames,
                                      mailFrom: mailFrom, recipients: recipients, message: message, smtputf8: smtputf8) {
                 case .done(let results):
                     return results

@@ -91,6 +91,15 @@ import Testing
                 e2.dane.test. IN MX 10 mx-e2.dane.test.
                 mx-e2.dane.test. IN A 127.0.0.25
                 \(tlsa("mx-e2")) 2 1 1 \(certs.caSigned.caSPKISHA256)
+                g.dane.test. IN MX 10 mx-g.dane.test.
+                mx-g.dane.test. IN CNAME real-g.dane.test.
+                real-g.dane.test. IN A 127.0.0.21
+                \(tlsa("real-g")) 3 1 1 \(certs.selfSigned.spkiSHA256)
+                \(tlsa("mx-g")) 3 1 1 \(Self.wrong)
+                h.dane.test. IN MX 10 mx-h.dane.test.
+                mx-h.dane.test. IN CNAME real-h.dane.test.
+                real-h.dane.test. IN A 127.0.0.22
+                \(tlsa("mx-h")) 3 1 1 \(certs.selfSigned.spkiSHA256)
                 f.dane.test. IN MX 10 mx-f.dane.test.
                 mx-f.dane.test. IN A 127.0.0.26
                 \(tlsa("mx-f")) 3 1 1 \(Self.bogusData)
@@ -178,6 +187,14 @@ import Testing
         #expect(f?.outcome == .temporary)
         #expect(f?.reply.contains("TLSA lookup for _\(port)._tcp.mx-f.dane.test failed (SERVFAIL)") == true, "\(f?.reply ?? "nil")")
         #expect(world.mx["f"]!.connections == 0)
+
+        // An MX host that is a CNAME: the TLSA records at the expanded name come first (RFC 7672 §2.2.2; the
+        // wrong record at the original name is not used), and without any there, those at the original name.
+        let g = await world.deliver(harness, "g.dane.test")
+        #expect(g?.outcome == .sent && g?.tls == "TLSv1.3 dane=verified", "\(String(describing: g))")
+        let h = await world.deliver(harness, "h.dane.test")
+        #expect(h?.outcome == .sent && h?.tls == "TLSv1.3 dane=verified", "\(String(describing: h))")
+        #expect(world.mx["a"]!.received.count == 2 && world.mx["b"]!.received.count == 1)
 
         // (d) An unsigned zone: its TLSA record is ignored, opportunistic TLS as without DANE.
         let d = await world.deliver(harness, "d.plain.test")
