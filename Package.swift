@@ -46,6 +46,15 @@ let package = Package(
                 ],
                 swiftSettings: strict),
         .target(name: "Config", dependencies: [], swiftSettings: strict),
+        // DANE (RFC 7672): TLSA records matched against a presented certificate chain.
+        .target(name: "DANE",
+                dependencies: [
+                    "DNSCore",
+                    .product(name: "Crypto", package: "swift-crypto"),
+                    .product(name: "X509", package: "swift-certificates"),
+                    .product(name: "SwiftASN1", package: "swift-asn1"),
+                ],
+                swiftSettings: strict),
         .target(name: "ConfigFiles", dependencies: [], swiftSettings: strict),
         .target(name: "DKIM",
                 dependencies: [
@@ -115,6 +124,7 @@ let package = Package(
         .target(name: "Delivery",
                 dependencies: [
                     "MailQueue", "ConfigFiles", "Config", "Directory", "SMTPProtocol", "SMTPTransport", "DNSCore", "MailMessage",
+                    "DANE",
                     .product(name: "NIOSSL", package: "swift-nio-ssl"),
                     .product(name: "NIOHTTP1", package: "swift-nio"),
                     .product(name: "NIOCore", package: "swift-nio"),
@@ -180,7 +190,7 @@ let package = Package(
                 dependencies: [
                     "SPF", "MailServer", "Config", "Directory", "DNSCore", "DNSResolver", "Certificates",
                     "MailQueue", "SMTPProtocol", "DKIM", "DMARC", "Delivery", "SMTPTransport", "MailMessage",
-                    "ConfigFiles", "MailStore", "HTTPAPI", "Chasquid", "ACME",
+                    "ConfigFiles", "MailStore", "HTTPAPI", "Chasquid", "ACME", "DANE",
                     .product(name: "ArgumentParser", package: "swift-argument-parser"),
                     .product(name: "Logging", package: "swift-log"),
                     .product(name: "NIOCore", package: "swift-nio"),
@@ -224,6 +234,10 @@ let package = Package(
         .testTarget(name: "MailStoreTests", dependencies: ["MailStore", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", "MailMessage", "MailStore"], exclude: ["Fixtures"]),
         .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore"]),
+        .testTarget(name: "DANETests", dependencies: ["DANE", "DNSCore",
+                    .product(name: "X509", package: "swift-certificates"),
+                    .product(name: "SwiftASN1", package: "swift-asn1"),
+                    .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "DNSResolverTests", dependencies: ["TestSupport", "DNSResolver", "DNSCore",
                     .product(name: "NIOCore", package: "swift-nio"),
                     .product(name: "NIOPosix", package: "swift-nio")]),
@@ -250,7 +264,7 @@ let package = Package(
                     .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "DeliveryTests", dependencies: ["TestSupport", 
                     "Delivery", "MailQueue", "MailMessage", "SMTPTransport", "DNSCore", "DNSResolver",
-                    "MailServer", "Config", "Certificates", "Directory", "MailStore", "DKIM", "ConfigFiles",
+                    "MailServer", "Config", "Certificates", "Directory", "MailStore", "DKIM", "ConfigFiles", "DANE",
                     .product(name: "NIOCore", package: "swift-nio"),
                     .product(name: "NIOPosix", package: "swift-nio"),
                     .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

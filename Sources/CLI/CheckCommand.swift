@@ -111,6 +111,7 @@ struct CheckCommand: AsyncParsableCommand {
             findings += recordFindings
             findings += await server.checkMTASTS()
             findings += await server.checkCertificate()
+            findings += await server.checkDANE()
             findings += await server.checkListeners()
             if let relay = await RelayCheck.check(config, configDirectory: configDirectory, dns: resolver) {
                 findings.append(relay)

@@ -86,6 +86,8 @@ extension ApusConfig {
 
             .init(table: "dns", key: "servers", kind: .addresses(\.dns.servers, defaultPort: 53),
                   comment: "Resolvers to ask, \"IP\" or \"IP:PORT\"; empty means those in /etc/resolv.conf."),
+            .init(table: "dns", key: "dnssec", kind: .boolean(\.dns.dnssec),
+                  comment: "True only when these resolvers validate DNSSEC and the path to them is trusted (e.g. unbound on 127.0.0.1): their AD bit is then believed and outbound mail uses DANE (RFC 7672)."),
 
             .init(table: "delivery", key: "smtp_port", kind: .integer(\.delivery.smtpPort),
                   comment: "Port to connect to on remote mail servers, 1 to 65535; 25 on the internet (tests point it at a sink)."),

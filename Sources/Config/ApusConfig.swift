@@ -224,8 +224,14 @@ public struct ApusConfig: Sendable, Equatable {
         /// `servers`: resolvers to ask, `"IP"` or `"IP:PORT"` (port 53 when absent). Empty: those in
         /// /etc/resolv.conf.
         public var servers: [ListenAddress]
+        /// `dnssec`: the servers validate DNSSEC and the path to them is trusted, so their AD bit can be
+        /// believed; turns DANE (RFC 7672) on for outbound mail. Default false (docs/security.md, "DANE").
+        public var dnssec: Bool
 
-        public init(servers: [ListenAddress] = []) { self.servers = servers }
+        public init(servers: [ListenAddress] = [], dnssec: Bool = false) {
+            self.servers = servers
+            self.dnssec = dnssec
+        }
     }
 
     /// `[delivery]`: sending mail to other servers.

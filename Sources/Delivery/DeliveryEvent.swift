@@ -36,10 +36,13 @@ public struct DeliveryEvent: Sendable, Hashable {
     public var remoteHost: String?
     /// The provider (`[delivery.providers.NAME]`) of the remote host, when it matches one.
     public var provider: String?
+    /// Transport security of a remote delivery that was sent ("TLSv1.3 verified", "TLSv1.3 dane=verified"),
+    /// as `RecipientResult.tls`; nil for plaintext and for other results.
+    public var tls: String?
 
     public init(result: Result, kind: Kind, messageID: String = "", sender: String = "", recipient: String = "",
                 reply: String? = nil, enhancedStatus: String? = nil, diagnosis: String? = nil,
-                remoteHost: String? = nil, provider: String? = nil) {
+                remoteHost: String? = nil, provider: String? = nil, tls: String? = nil) {
         self.result = result
         self.kind = kind
         self.messageID = messageID
@@ -50,5 +53,6 @@ public struct DeliveryEvent: Sendable, Hashable {
         self.diagnosis = diagnosis
         self.remoteHost = remoteHost
         self.provider = provider
+        self.tls = tls
     }
 }

@@ -220,4 +220,11 @@ final class PolicyResponseHandler: ChannelInboundHandler {
         promise.fail(MTASTSPolicyStore.FetchError(description: "connection closed before the response ended"))
         context.fireChannelInactive()
     }
+
+    /// A connect that fails (refused, timed out) never makes the channel active or inactive, but the pipeline
+    /// is torn down: the promise must not be left pending (NIO traps on a leaked promise in debug builds).
+    /// Completing an already completed promise is ignored.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        promise.fail(MTASTSPolicyStore.FetchError(description: "no connection"))
+    }
 }

@@ -11,7 +11,7 @@ extension QueueRunner {
         let extra = Self.extraFields(r)
         switch result.outcome {
         case .sent:
-            observe(.sent, meta: meta, index: i)
+            observe(.sent, meta: meta, index: i, tls: route.isLocal ? nil : result.tls)
             switch route {
             case .remote, .smarthost:
                 logger.notice("sent id=\(id) to=<\(r.address)> relay=\(result.remoteMTA ?? "?") tls=\(result.tls ?? "none") reply=\"\(result.reply)\"\(extra)")
@@ -48,13 +48,13 @@ extension QueueRunner {
         (r.provider.map { " provider=\($0)" } ?? "") + (r.diagnosis.map { " diagnosis=\"\($0)\"" } ?? "")
     }
 
-    func observe(_ result: DeliveryEvent.Result, meta: QueuedMessage, index i: Int) {
+    func observe(_ result: DeliveryEvent.Result, meta: QueuedMessage, index i: Int, tls: String? = nil) {
         guard let observer else { return }
         let r = meta.recipients[i]
         let route = router.route(of: r)
         observer(DeliveryEvent(result: result, kind: route.isLocal ? .local : .remote, messageID: meta.id,
                                sender: meta.mailFrom, recipient: r.address, reply: r.lastReply,
                                enhancedStatus: r.lastStatus, diagnosis: r.diagnosis, remoteHost: r.remoteMTA,
-                               provider: r.provider))
+                               provider: r.provider, tls: tls))
     }
 }

@@ -22,7 +22,8 @@ public struct RecipientResult: Sendable, Hashable {
     public var reason: String
     /// "mx.example.com [192.0.2.1]" when a server answered.
     public var remoteMTA: String?
-    /// "TLSv1.3 verified" / "TLSv1.3 unverified" when the transaction ran over TLS, nil for plaintext.
+    /// "TLSv1.3 verified" / "TLSv1.3 unverified" / "TLSv1.3 dane=verified" (the certificate matched a TLSA
+    /// record, RFC 7672) when the transaction ran over TLS, nil for plaintext.
     public var tls: String?
     /// `[delivery.providers.NAME]` of the MX host that answered, when it matched one.
     public var provider: String?

@@ -17,6 +17,9 @@ import SMTPTransport
 ///    system store or `ca_file`; when verification fails, once more without it: unverified TLS still beats
 ///    plaintext). The level reached is recorded per domain (`TLSLevelStore`) and never lowered: a host
 ///    offering less than the domain has shown before is skipped, and if none does, the mail is deferred.
+///    DANE (RFC 7672, `RemoteCourier+DANE.swift`): when `[dns] dnssec` is on and the MX, address and TLSA
+///    records of a host are all DNSSEC-validated, TLS is mandatory and the certificate must match a TLSA
+///    record; such a host is exempt from MTA-STS (RFC 8461 §2).
 /// 3. One transaction with every recipient: MAIL with SIZE, BODY=8BITMIME and SMTPUTF8 as needed; RCPTs and
 ///    DATA pipelined when PIPELINING is offered; a result per recipient from its RCPT reply and the final
 ///    reply after the message.
@@ -38,8 +41,12 @@ public struct RemoteCourier: Courier {
     public let pacing: (any ProviderPacing)?
     /// `ip_version`, `source_ipv4`, `source_ipv6`.
     public let outbound: OutboundAddresses
+    /// `[dns] dnssec`: the resolver's AD bit is trusted, and DANE applies where the records are signed.
+    public let dnssec: Bool
     let verifyingContext: NIOSSLContext
     let opportunisticContext: NIOSSLContext
+    /// Asks for the server's certificate; the DANE check replaces the CA check (`startTLS(verification:)`).
+    let daneContext: NIOSSLContext
     let group: any EventLoopGroup
     let logger: Logger
 
@@ -51,9 +58,10 @@ public struct RemoteCourier: Courier {
     public init(hostname: String, port: Int = 25, dns: any DNSResolving, tlsLevels: TLSLevelStore, caFile: String = "",
                 timeouts: SMTPClientTimeouts = SMTPClientTimeouts(), pool: SMTPConnectionPool = SMTPConnectionPool(),
                 mtaSTS: MTASTSPolicyStore? = nil, providers: [Provider] = [], pacing: (any ProviderPacing)? = nil,
-                outbound: OutboundAddresses = OutboundAddresses(),
+                outbound: OutboundAddresses = OutboundAddresses(), dnssec: Bool = false,
                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger) throws {
         self.outbound = outbound
+        self.dnssec = dnssec
         self.providers = providers
         self.pacing = pacing
         self.pool = pool
@@ -72,6 +80,9 @@ public struct RemoteCourier: Courier {
         var opportunistic = TLSConfiguration.makeClientConfiguration()
         opportunistic.certificateVerification = .none
         self.opportunisticContext = try NIOSSLContext(configuration: opportunistic)
+        var dane = TLSConfiguration.makeClientConfiguration()
+        dane.certificateVerification = .noHostnameVerification
+        self.daneContext = try NIOSSLContext(configuration: dane)
     }
 
     /// MX hosts in the order to try: by preference, random among equal preferences (RFC 5321 §5.1).
@@ -97,7 +108,9 @@ public struct RemoteCourier: Courier {
         }
         var hosts: [String]
         var implicitMX = false
-        switch await dns.mx(domain) {
+        let (mx, mxSigned) = await mxLookup(domain)
+        var mxSecure = mxSigned
+        switch mx {
         case .success(let records):
             if records.contains(where: \.isNullMX) {
                 return all(.permanent, EnhancedStatusCode(5, 1, 10), "the domain \(domain) accepts no mail (null MX, RFC 7505)")
@@ -107,27 +120,17 @@ public struct RemoteCourier: Courier {
         case .failure(.noData):
             hosts = [domain]
             implicitMX = true
+            mxSecure = true   // DANE then rests on the domain's own address records (RFC 7672 §2.2.1)
         case .failure(.nxdomain):
             return all(.permanent, EnhancedStatusCode(5, 1, 2), "the domain \(domain) does not exist (NXDOMAIN)")
         case .failure(let failure):
             return all(.temporary, EnhancedStatusCode(4, 4, 3), "MX lookup for \(domain) failed: \(failure)")
         }
 
-        var required = await tlsLevels.level(for: domain)
-        var requirement = "\(domain) was seen with \(required.rawValue) before"
-        // RFC 8461 §4: under an enforced MTA-STS policy only matching MX hosts, and only over verified TLS.
-        if let policy = await mtaSTS?.policy(for: domain) {
-            let allowed = hosts.filter(policy.matches)
-            if policy.mode == .enforce {
-                guard !allowed.isEmpty else {
-                    return all(.temporary, EnhancedStatusCode(4, 7, 5), "no MX host of \(domain) matches its MTA-STS policy (mx: \(policy.mx.joined(separator: ", ")))")
-                }
-                hosts = allowed
-                required = .tlsVerified
-                requirement = "\(domain) has an MTA-STS policy in enforce mode"
-            } else if allowed.count < hosts.count {
-                logger.notice("MTA-STS testing mode: \(domain) MX hosts outside the policy: \(hosts.filter { !policy.matches($0) })")
-            }
+        let security: DomainSecurity
+        switch await domainSecurity(domain, hosts: &hosts, daneCandidate: dnssec && mxSecure) {
+        case .success(let found): security = found
+        case .failure(let refusal): return all(.temporary, EnhancedStatusCode(4, 7, 5), refusal.reason)
         }
         var lastError = "no mail server of \(domain) could be reached"
         var anyAddress = false, temporaryDNS = false
@@ -145,9 +148,19 @@ public struct RemoteCourier: Courier {
                 lastError = "address lookup for \(host) failed: \(failure)"
                 continue
             }
+            let plan: HostSecurity
+            switch await hostSecurity(host, domain: domain, security) {
+            case .success(let found): plan = found
+            case .failure(let skip):
+                if skip.temporary { temporaryDNS = true }
+                lastError = skip.reason
+                logger.info("delivery to \(domain) via \(host) not possible: \(skip.reason)")
+                continue
+            }
             for ip in ips.prefix(Self.maxAddressesPerHost) {
-                switch await attempt(domain: domain, host: host, ip: ip.description, required: required,
-                                     requirement: requirement, verify: true,
+                switch await attempt(domain: domain, host: host, ip: ip.description, required: plan.required,
+                                     requirement: plan.requirement, verify: true, dane: plan.dane,
+                                     referenceNames: plan.referenceNames,
                                      mailFrom: mailFrom, recipients: recipients, message: message, smtputf8: smtputf8) {
                 case .done(let results):
                     return results
@@ -161,103 +174,5 @@ public struct RemoteCourier: Courier {
             return all(.permanent, EnhancedStatusCode(5, 1, 2), "the domain \(domain) has no MX and no address record")
         }
         return all(.temporary, EnhancedStatusCode(4, 4, 1), lastError)
-    }
-
-    enum Attempt {
-        case done([RecipientResult])
-        case tryNext(String)
-    }
-
-    func attempt(domain: String, host: String, ip: String, required: TLSLevel, requirement: String, verify: Bool,
-                 mailFrom: String,
-                 recipients: [String], message: ByteBuffer, smtputf8: Bool) async -> Attempt {
-        let mta = "\(host) [\(ip)]"
-        let provider = Provider.of(host, in: providers)
-        await openSlot(provider)
-        let connection: SMTPClientConnection
-        do {
-            var log = logger
-            log[metadataKey: "mx"] = "\(mta)"
-            connection = try await SMTPClientConnection.connect(ip: ip, port: port, timeouts: timeouts, group: group,
-                                                                source: outbound.source(for: ip), logger: log)
-        } catch {
-            closeSlot(provider)
-            return .tryNext("\(error)")
-        }
-        releaseSlotOnClose(connection, provider)
-        do {
-            let greeting = try await connection.readReply(timeout: timeouts.greeting, waitingFor: "the greeting")
-            guard greeting.code == 220 else {
-                noteRateLimit(greeting, provider)
-                await connection.quit()
-                return .tryNext("greeting: \(greeting)")
-            }
-            var ehlo = try await connection.command("EHLO \(hostname)")
-            var esmtp = true
-            if !ehlo.isPositive {
-                ehlo = try await connection.command("HELO \(hostname)")
-                esmtp = false
-                guard ehlo.isPositive else {
-                    await connection.quit()
-                    return .tryNext("HELO: \(ehlo)")
-                }
-            }
-            var level = TLSLevel.plain
-            var tlsVersion: String?
-            if esmtp && ehlo.extensions["STARTTLS"] != nil {
-                let reply = try await connection.command("STARTTLS")
-                if reply.code == 220 {
-                    do {
-                        tlsVersion = try await connection.startTLS(context: verify ? verifyingContext : opportunisticContext,
-                                                                   serverHostname: verify ? host : nil)
-                        level = verify ? .tlsVerified : .tlsUnverified
-                    } catch {
-                        await connection.close()
-                        if verify && required < .tlsVerified {
-                            logger.info("TLS with \(mta) not verified (\(error)); trying again without verification")
-                            return await attempt(domain: domain, host: host, ip: ip, required: required,
-                                                 requirement: requirement, verify: false,
-                                                 mailFrom: mailFrom, recipients: recipients, message: message,
-                                                 smtputf8: smtputf8)
-                        }
-                        return .tryNext("TLS: \(error)")
-                    }
-                    ehlo = try await connection.command("EHLO \(hostname)")
-                    guard ehlo.isPositive else {
-                        await connection.quit()
-                        return .tryNext("EHLO after STARTTLS: \(ehlo)")
-                    }
-                } else if required > .plain {
-                    await connection.quit()
-                    return .tryNext("STARTTLS refused: \(reply)")
-                }
-            }
-            guard level >= required else {
-                await connection.quit()
-                return .tryNext("\(requirement) but \(mta) offers only \(level.rawValue): not sending (downgrade protection)")
-            }
-            do { try await tlsLevels.raise(domain, to: level) } catch {
-                logger.error("cannot record TLS level of \(domain): \(error)")
-            }
-            let tls = tlsVersion.map { "\($0) \(level == .tlsVerified ? "verified" : "unverified")" }
-            do {
-                await messageSlot(provider)
-                let results = paced(try await transaction(connection, ehlo: ehlo, mta: mta, tls: tls, mailFrom: mailFrom,
-                                                          recipients: recipients, message: message, smtputf8: smtputf8),
-                                    provider)
-                await finish(SMTPConnectionPool.Session(connection: connection, ehlo: ehlo, mta: mta, tls: tls, transactions: 1,
-                                                        provider: provider),
-                             domain: domain)
-                return .done(results)
-            } catch {
-                // The server took part in the transaction: its failure defers every recipient not yet done.
-                await connection.close()
-                return .done(paced(RecipientResult.all(recipients, .temporary, EnhancedStatusCode(4, 4, 2), "\(mta): \(error)",
-                                                        remoteMTA: mta, tls: tls), provider))
-            }
-        } catch {
-            await connection.close()
-            return .tryNext("\(error)")
-        }
     }
 }

@@ -89,6 +89,7 @@ final class EventWiring: Sendable {
         detail["diagnosis"] = delivery.diagnosis
         detail["remote_host"] = delivery.remoteHost
         detail["provider"] = delivery.provider
+        detail["tls"] = delivery.tls
         return NewEvent(type: type, time: now, messageID: delivery.messageID, recipient: delivery.recipient,
                         domain: Self.domain(of: delivery.sender), detail: detail)
     }

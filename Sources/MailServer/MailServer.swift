@@ -89,7 +89,7 @@ public final class MailServer: Service, Sendable {
                                         tlsLevels: TLSLevelStore(path: "\(config.dataDir)/state/tls-levels.json"),
                                         caFile: config.delivery.caFile, mtaSTS: mtaSTS, providers: providers,
                                         pacing: pacer, outbound: Self.outboundAddresses(config.delivery),
-                                        group: group, logger: logger)
+                                        dnssec: config.dns.dnssec, group: group, logger: logger)
         var lmtp: LMTPCourier?
         if !config.delivery.lmtp.isEmpty {
             let address = try ListenAddress.parse(config.delivery.lmtp)

@@ -267,14 +267,20 @@ public final class SMTPClientConnection: Sendable {
     }
 
     /// After a `220` to STARTTLS: TLS over this connection. `serverHostname` is checked against the
-    /// certificate when `context` verifies. Returns the negotiated version ("TLSv1.3").
-    public func startTLS(context: NIOSSLContext, serverHostname: String?) async throws -> String {
+    /// certificate when `context` verifies. `verification`, when given, replaces the certificate checks
+    /// entirely (DANE: the chain is matched against TLSA records instead of a CA store; `context` must then
+    /// ask for a peer certificate). Returns the negotiated version ("TLSv1.3").
+    public func startTLS(context: NIOSSLContext, serverHostname: String?,
+                         verification: (@Sendable ([NIOSSLCertificate], EventLoopPromise<NIOSSLVerificationResult>) -> Void)? = nil)
+        async throws -> String {
         let channel = self.channel, handler = self.handler, timeout = timeouts.command
         let promise = channel.eventLoop.makePromise(of: Void.self)
         channel.eventLoop.execute {
             do {
                 handler.value.expectHandshake(promise, timeout: timeout)
-                let tls = try NIOSSLClientHandler(context: context, serverHostname: serverHostname)
+                let tls = try verification.map {
+                    try NIOSSLClientHandler(context: context, serverHostname: serverHostname, customVerificationCallback: $0)
+                } ?? NIOSSLClientHandler(context: context, serverHostname: serverHostname)
                 try channel.pipeline.syncOperations.addHandler(tls, position: .first)
             } catch {
                 promise.fail(SMTPClientError.tlsFailed("\(error)"))

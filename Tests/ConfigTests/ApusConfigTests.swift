@@ -51,6 +51,7 @@ import Testing
         #expect(config.limits.maxAuthFailures == 5)
         #expect(config.limits.authFailureWindow.seconds == 900)
         #expect(config.dns.servers.isEmpty)
+        #expect(!config.dns.dnssec)
         #expect(config.delivery.smtpPort == 25)
         #expect(config.delivery.giveUpAfter.seconds == 432_000)
         #expect(config.delivery.caFile == "")
@@ -87,6 +88,7 @@ import Testing
             auth_failure_window = "1h"
             [dns]
             servers = ["127.0.0.1:5353", "::1"]
+            dnssec = true
             [delivery]
             smtp_port = 2526
             give_up_after = "2h"
@@ -109,6 +111,7 @@ import Testing
             commandTimeout: .seconds(30), dataTimeout: .minutes(2), maxConnections: 10, maxConnectionsPerIP: 2,
             maxAuthFailures: 3, authFailureWindow: .hours(1)))
         #expect(c.dns.servers == [ListenAddress(host: "127.0.0.1", port: 5353), ListenAddress(host: "::1", port: 53)])
+        #expect(c.dns.dnssec)
         #expect(c.delivery == ApusConfig.Delivery(smtpPort: 2526, giveUpAfter: .hours(2), caFile: "/tmp/ca.pem"))
         #expect(c.aliases == ApusConfig.Aliases(dropCharacters: "", suffixSeparators: "+-"))
         #expect(c.senders == ["alice@example.org": ["info@example.org", "*@example.net"]])
@@ -204,6 +207,7 @@ import Testing
                               commandTimeout: .seconds(1), dataTimeout: .seconds(5401), maxConnections: 1,
                               maxConnectionsPerIP: 1, maxAuthFailures: 1, authFailureWindow: .days(30))
             $0.dns.servers = [.init(host: "127.0.0.1", port: 5353), .init(host: "2001:db8::53", port: 53)]
+            $0.dns.dnssec = true
             $0.delivery = .init(smtpPort: 2525, giveUpAfter: .seconds(90), caFile: "/etc/ssl/test ca.pem")
             $0.aliases = .init(dropCharacters: "", suffixSeparators: "+-=")
             $0.senders = ["alice@example.com": ["info@example.com", "*@example.org"],

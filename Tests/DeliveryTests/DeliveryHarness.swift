@@ -31,7 +31,7 @@ final class DeliveryHarness: Sendable {
          schedule: RetrySchedule = RetrySchedule(delays: [.milliseconds(300)], giveUpAfter: .seconds(3600)),
          timeouts: SMTPClientTimeouts = .all(.seconds(3)), reuseConnections: Bool = true, mtaSTSPort: Int? = nil,
          providers: [Provider] = [], pacing: (any ProviderPacing)? = nil,
-         outbound: OutboundAddresses = OutboundAddresses()) throws {
+         outbound: OutboundAddresses = OutboundAddresses(), dnssec: Bool = false) throws {
         root = NSTemporaryDirectory() + "apus-delivery-" + UUID().uuidString
         spool = try FileSpool(directory: root + "/queue")
         tlsLevels = TLSLevelStore(path: root + "/state/tls-levels.json")
@@ -44,7 +44,7 @@ final class DeliveryHarness: Sendable {
                                     caFile: caFile, timeouts: timeouts,
                                     pool: SMTPConnectionPool(maxIdle: reuseConnections ? .seconds(5) : .zero),
                                     mtaSTS: mtaSTS, providers: providers, pacing: pacing, outbound: outbound,
-                                    logger: Self.logger)
+                                    dnssec: dnssec, logger: Self.logger)
         try DurableFile.makeDirectories(root + "/state/retry")
         let couriers = CourierTable(maildir: MaildirCourier(mailRoot: root + "/mail", hostname: "mx.local.test", logger: Self.logger),
                                     command: CommandCourier(mda: nil, logger: Self.logger), remote: courier)

@@ -1,10 +1,12 @@
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// A fault-injecting receiving MX on a loopback address, in process. Replies are chosen per recipient by
 /// local part (`reject…` → 550 5.1.1, `later…` → 451 4.2.1, anything else → 250) unless `rcpt` says
-/// otherwise; `greeting` and `data` inject failures at those steps. It never offers STARTTLS.
+/// otherwise; `greeting` and `data` inject failures at those steps. It offers STARTTLS only when
+/// `tls` is set (then "(tls)" is recorded in `commands` when the handshake starts).
 final class FakeMX: Sendable {
     enum DataBehavior: Sendable {
         case accept
@@ -21,6 +23,8 @@ final class FakeMX: Sendable {
         var size: Int? = nil
         var rcpt: @Sendable (String) -> String = FakeMX.defaultRcpt
         var data: DataBehavior = .accept
+        /// The server side of STARTTLS (certificate chain and key); nil: STARTTLS is not offered.
+        var tls: NIOSSLContext? = nil
     }
 
     struct Received: Sendable, Hashable {
@@ -87,6 +91,7 @@ final class FakeMXHandler: ChannelInboundHandler {
     var data: [UInt8] = []
     let sessions: NIOLockedValueBox<(open: Int, max: Int)>
     var counted = false
+    var tlsActive = false
 
     init(state: NIOLockedValueBox<(behavior: FakeMX.Behavior, received: [FakeMX.Received], commands: [String], connections: Int)>,
          sessions: NIOLockedValueBox<(open: Int, max: Int)>) {
@@ -168,6 +173,7 @@ final class FakeMXHandler: ChannelInboundHandler {
                 var lines = ["fake.mx.test"]
                 if b.pipelining { lines.append("PIPELINING") }
                 if let size = b.size { lines.append("SIZE \(size)") }
+                if b.tls != nil && !tlsActive { lines.append("STARTTLS") }
                 lines += ["8BITMIME", "ENHANCEDSTATUSCODES"]
                 for (i, l) in lines.enumerated() { reply(context, "250\(i == lines.count - 1 ? " " : "-")\(l)") }
             case "HELO": reply(context, "250 fake.mx.test")
@@ -188,6 +194,17 @@ final class FakeMXHandler: ChannelInboundHandler {
                     inData = true
                     data = []
                 }
+            case "STARTTLS" where b.tls != nil && !tlsActive:
+                reply(context, "220 2.0.0 Ready to start TLS")
+                tlsActive = true
+                buffer.clear()   // RFC 3207 §4.2: nothing pipelined after STARTTLS counts
+                state.withLockedValue { $0.commands.append("(tls)") }
+                do {
+                    try context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: b.tls!), position: .first)
+                } catch {
+                    context.close(promise: nil)
+                }
+                return
             case "RSET": reply(context, "250 2.0.0 Ok")
             case "NOOP": reply(context, "250 2.0.0 Ok")
             case "QUIT":

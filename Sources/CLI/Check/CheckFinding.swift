@@ -20,7 +20,7 @@ struct CheckFinding: Sendable, Hashable, Encodable {
     }
 
     /// Short area name, stable for scripts: mx, address, ptr, spf, spf-helo, dkim, dmarc, mta-sts, tls-rpt,
-    /// certificate, listener, outbound, dnsbl, dns.
+    /// certificate, dane, listener, outbound, dnsbl, dns.
     var check: String
     var status: Status
     var message: String
