@@ -105,7 +105,9 @@ import Testing
         #expect(mx1.received.count + mx2.received.count == n)
         #expect(abs(perMinute - 60) <= 6)
         #expect(peak.value.withLock { $0 } <= 2)
-        #expect(mx1.maxConcurrentSessions <= 2)
+        // Seen from the fake MX, a connection Apus has just closed (its slot already given back) may still be
+        // open for a moment while its successor connects: one more than the limit, never two more.
+        #expect(mx1.maxConcurrentSessions <= 3)
         #expect(mx1.maxConcurrentSessions >= 1)
         #expect(mx1.received.count > 0 && mx2.received.count > 0)
         await harness.stop()
