@@ -33,8 +33,8 @@ admin = []
 [limits]
 # The load generators all connect from 127.0.0.1: c=50 and 500 idle connections need more than the
 # default 20 per IP (chasquid has no such limit; the Postfix peer sets smtpd_client_connection_count_limit = 0).
-max_connections = 5000
-max_connections_per_ip = 5000
+max_connections = ${APUS_MAX_CONNECTIONS:-5000}
+max_connections_per_ip = ${APUS_MAX_CONNECTIONS:-5000}
 
 [dns]
 servers = ["127.0.0.153"]

@@ -5,7 +5,7 @@
 # each started fresh with the bench/apus-peer.sh configuration (checks on, durable queue, relay).
 # (valgrind 3.19, the Debian one, crashes inside the Swift runtime's start-up, so callgrind instruction
 # counts are not available here.)
-#   bench/cpu-per-message.sh [N] [C] [REPS] BINARY...
+#   bench/cpu-per-message.sh [N] [C] [REPS] BINARY...     (env KB: message size, default 4)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd); pkg=$(dirname "$here")
 N=${1:-3000}; C=${2:-50}; REPS=${3:-3}; shift 3 || true
@@ -23,10 +23,10 @@ for rep in $(seq "$REPS"); do
     pid=$(APUS_BIN="$bin" APUS_ROOT=/tmp/smtpbench/apus-cpu BENCH_STATE=/tmp/smtpbench/state-cpu "$here/apus-peer.sh" "$PORT" "$SINK")
     sleep 1
     t0=$(ticks "$pid"); start=$(date +%s.%N)
-    rate=$("$BENCH_DIR/load.sh" "$PORT" "$N" "$C" 4 | grep -o 'msgs_per_s=[0-9.]*' | cut -d= -f2)
+    rate=$("$BENCH_DIR/load.sh" "$PORT" "$N" "$C" "${KB:-4}" | grep -o 'msgs_per_s=[0-9.]*' | cut -d= -f2)
     for _ in $(seq 600); do [ "$("$BENCH_DIR/sink-count.sh" "$SINK")" -ge "$N" ] && break; sleep 0.2; done
     t1=$(ticks "$pid"); end=$(date +%s.%N)
     kill -TERM "$pid"; kill "$sink" 2>/dev/null || true; sleep 1
-    echo "RESULT mode=cpu rep=$rep binary=$bin n=$N c=$C accept_msgs_per_s=$rate relayed_in_s=$(echo "$end - $start" | bc) cpu_ms_per_msg=$(echo "scale=3; ($t1 - $t0) * 1000 / $HZ / $N" | bc)"
+    echo "RESULT mode=cpu rep=$rep binary=$bin n=$N c=$C size_kb=${KB:-4} accept_msgs_per_s=$rate relayed_in_s=$(echo "$end - $start" | bc) cpu_ms_per_msg=$(echo "scale=3; ($t1 - $t0) * 1000 / $HZ / $N" | bc)"
   done
 done
