@@ -5,7 +5,8 @@
 # recipient of bench.test is forwarded (catch-all alias) to sink@sink.test, whose MX in the test DNS is
 # the smtp-sink on 127.0.0.1:SINK_PORT; APUS_RELAY=0 makes bench a local user (Maildir) instead.
 #   bench/apus-peer.sh [SMTP_PORT] [SINK_PORT]      -> prints the server's PID; stop with kill -TERM PID
-# Env: APUS_BIN (default: .build-release/release/apus of this package), APUS_ROOT (default
+# Env: APUS_DNS (default 127.0.0.153, the shared bench DNS; 127.0.0.154 with bench/dns-soa.sh),
+# APUS_MAX_CONNECTIONS (default 5000), APUS_BIN (default: .build-release/release/apus of this package), APUS_ROOT (default
 # /tmp/smtpbench/apus; wiped at each start), APUS_RELAY (default 1), APUS_LOG_LEVEL (default info:
 # one line per connection and message, as the other peers' mail logs), BENCH_DIR (the shared harness, default ../shared/bench).
 set -euo pipefail
@@ -37,7 +38,7 @@ max_connections = ${APUS_MAX_CONNECTIONS:-5000}
 max_connections_per_ip = ${APUS_MAX_CONNECTIONS:-5000}
 
 [dns]
-servers = ["127.0.0.153"]
+servers = ["${APUS_DNS:-127.0.0.153}"]
 
 [delivery]
 smtp_port = $SINK_PORT
