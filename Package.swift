@@ -115,6 +115,7 @@ let package = Package(
         .target(name: "Delivery",
                 dependencies: [
                     "MailQueue", "ConfigFiles", "Config", "Directory", "SMTPProtocol", "SMTPTransport", "DNSCore", "MailMessage",
+                    "MailStore",
                     .product(name: "NIOSSL", package: "swift-nio-ssl"),
                     .product(name: "NIOHTTP1", package: "swift-nio"),
                     .product(name: "NIOCore", package: "swift-nio"),

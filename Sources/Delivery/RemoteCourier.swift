@@ -38,6 +38,8 @@ public struct RemoteCourier: Courier {
     public let pacing: (any ProviderPacing)?
     /// `ip_version`, `source_ipv4`, `source_ipv6`.
     public let outbound: OutboundAddresses
+    /// Where TLS negotiation outcomes are counted for TLS-RPT (RFC 8460); nil turns counting off.
+    public var tlsReports: TLSReportRecorder? = nil
     let verifyingContext: NIOSSLContext
     let opportunisticContext: NIOSSLContext
     let group: any EventLoopGroup
@@ -82,16 +84,17 @@ public struct RemoteCourier: Courier {
 
     public func deliver(_ batch: DeliveryBatch) async -> [RecipientResult] {
         await deliver(domain: batch.destination, mailFrom: batch.mailFrom, recipients: batch.addresses,
-                      message: batch.message, smtputf8: batch.smtputf8)
+                      message: batch.message, smtputf8: batch.smtputf8, options: batch.options)
     }
 
     /// One attempt for `recipients`, all in `domain`: MX lookup, then host after host until one answers.
     public func deliver(domain: String, mailFrom: String, recipients: [String], message: ByteBuffer,
-                        smtputf8: Bool) async -> [RecipientResult] {
+                        smtputf8: Bool, options: DeliveryOptions = DeliveryOptions()) async -> [RecipientResult] {
         func all(_ outcome: RecipientResult.Outcome, _ status: EnhancedStatusCode, _ reason: String) -> [RecipientResult] {
             RecipientResult.all(recipients, outcome, status, reason)
         }
-        if let results = await reuse(domain: domain, mailFrom: mailFrom, recipients: recipients, message: message,
+        if !options.requireTLS,
+           let results = await reuse(domain: domain, mailFrom: mailFrom, recipients: recipients, message: message,
                                      smtputf8: smtputf8) {
             return results
         }
@@ -115,8 +118,11 @@ public struct RemoteCourier: Courier {
 
         var required = await tlsLevels.level(for: domain)
         var requirement = "\(domain) was seen with \(required.rawValue) before"
+        let lookup = await mtaSTS?.lookup(domain)
+        var options = options
+        options.reportPolicy = options.tlsReport ? nil : TLSReportPolicy(lookup)
         // RFC 8461 §4: under an enforced MTA-STS policy only matching MX hosts, and only over verified TLS.
-        if let policy = await mtaSTS?.policy(for: domain) {
+        if let policy = lookup?.policy, !options.tlsOptional {
             let allowed = hosts.filter(policy.matches)
             if policy.mode == .enforce {
                 guard !allowed.isEmpty else {
@@ -129,7 +135,9 @@ public struct RemoteCourier: Courier {
                 logger.notice("MTA-STS testing mode: \(domain) MX hosts outside the policy: \(hosts.filter { !policy.matches($0) })")
             }
         }
+        (required, requirement) = Self.tlsRequirement(required, requirement, options: options)
         var lastError = "no mail server of \(domain) could be reached"
+        var unfitForRequireTLS: String?
         var anyAddress = false, temporaryDNS = false
         for host in hosts.prefix(Self.maxHosts) {
             let ips: [IPAddress]
@@ -147,16 +155,21 @@ public struct RemoteCourier: Courier {
             }
             for ip in ips.prefix(Self.maxAddressesPerHost) {
                 switch await attempt(domain: domain, host: host, ip: ip.description, required: required,
-                                     requirement: requirement, verify: true,
+                                     requirement: requirement, verify: true, options: options,
                                      mailFrom: mailFrom, recipients: recipients, message: message, smtputf8: smtputf8) {
                 case .done(let results):
                     return results
                 case .tryNext(let why):
                     logger.info("delivery to \(domain) via \(host) [\(ip)] not possible: \(why)")
                     lastError = why
+                case .unfitForRequireTLS(let why):
+                    logger.info("delivery to \(domain) via \(host) [\(ip)] not possible for a REQUIRETLS message: \(why)")
+                    lastError = why
+                    unfitForRequireTLS = why
                 }
             }
         }
+        if let why = unfitForRequireTLS { return Self.requireTLSFailure(recipients, why) }
         if implicitMX && !anyAddress && !temporaryDNS {
             return all(.permanent, EnhancedStatusCode(5, 1, 2), "the domain \(domain) has no MX and no address record")
         }
@@ -166,10 +179,12 @@ public struct RemoteCourier: Courier {
     enum Attempt {
         case done([RecipientResult])
         case tryNext(String)
+        /// The host answered but cannot carry a REQUIRETLS message (RFC 8689 §4.2.1).
+        case unfitForRequireTLS(String)
     }
 
     func attempt(domain: String, host: String, ip: String, required: TLSLevel, requirement: String, verify: Bool,
-                 mailFrom: String,
+                 options: DeliveryOptions = DeliveryOptions(), mailFrom: String,
                  recipients: [String], message: ByteBuffer, smtputf8: Bool) async -> Attempt {
         let mta = "\(host) [\(ip)]"
         let provider = Provider.of(host, in: providers)
@@ -204,6 +219,7 @@ public struct RemoteCourier: Courier {
             }
             var level = TLSLevel.plain
             var tlsVersion: String?
+            let report = TLSReportSession(courier: self, domain: domain, options: options, connection: connection, host: host, ip: ip)
             if esmtp && ehlo.extensions["STARTTLS"] != nil {
                 let reply = try await connection.command("STARTTLS")
                 if reply.code == 220 {
@@ -211,16 +227,19 @@ public struct RemoteCourier: Courier {
                         tlsVersion = try await connection.startTLS(context: verify ? verifyingContext : opportunisticContext,
                                                                    serverHostname: verify ? host : nil)
                         level = verify ? .tlsVerified : .tlsUnverified
+                        await report.established(verified: verify)
                     } catch {
                         await connection.close()
-                        if verify && required < .tlsVerified {
+                        let retry = verify && required < .tlsVerified
+                        await report.handshakeFailed(error, verified: verify, willRetry: retry)
+                        if retry {
                             logger.info("TLS with \(mta) not verified (\(error)); trying again without verification")
                             return await attempt(domain: domain, host: host, ip: ip, required: required,
-                                                 requirement: requirement, verify: false,
+                                                 requirement: requirement, verify: false, options: options,
                                                  mailFrom: mailFrom, recipients: recipients, message: message,
                                                  smtputf8: smtputf8)
                         }
-                        return .tryNext("TLS: \(error)")
+                        return refusal("TLS: \(error)", options)
                     }
                     ehlo = try await connection.command("EHLO \(hostname)")
                     guard ehlo.isPositive else {
@@ -228,13 +247,19 @@ public struct RemoteCourier: Courier {
                         return .tryNext("EHLO after STARTTLS: \(ehlo)")
                     }
                 } else if required > .plain {
+                    await report.noStartTLS()
                     await connection.quit()
-                    return .tryNext("STARTTLS refused: \(reply)")
+                    return refusal("STARTTLS refused: \(reply)", options)
                 }
             }
+            if level == .plain { await report.noStartTLS() }
             guard level >= required else {
                 await connection.quit()
-                return .tryNext("\(requirement) but \(mta) offers only \(level.rawValue): not sending (downgrade protection)")
+                return refusal("\(requirement) but \(mta) offers only \(level.rawValue): not sending (downgrade protection)", options)
+            }
+            if let why = Self.requireTLSShortfall(ehlo: ehlo, mta: mta, options: options) {
+                await connection.quit()
+                return .unfitForRequireTLS(why)
             }
             do { try await tlsLevels.raise(domain, to: level) } catch {
                 logger.error("cannot record TLS level of \(domain): \(error)")
@@ -243,7 +268,8 @@ public struct RemoteCourier: Courier {
             do {
                 await messageSlot(provider)
                 let results = paced(try await transaction(connection, ehlo: ehlo, mta: mta, tls: tls, mailFrom: mailFrom,
-                                                          recipients: recipients, message: message, smtputf8: smtputf8),
+                                                          recipients: recipients, message: message, smtputf8: smtputf8,
+                                                          requireTLS: options.requireTLS),
                                     provider)
                 await finish(SMTPConnectionPool.Session(connection: connection, ehlo: ehlo, mta: mta, tls: tls, transactions: 1,
                                                         provider: provider),

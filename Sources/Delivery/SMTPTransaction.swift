@@ -4,10 +4,10 @@ import SMTPTransport
 
 extension RemoteCourier {
     func transaction(_ connection: SMTPClientConnection, ehlo: SMTPClientReply, mta: String, tls: String?,
-                     mailFrom: String, recipients: [String], message: ByteBuffer, smtputf8: Bool) async throws
-        -> [RecipientResult] {
+                     mailFrom: String, recipients: [String], message: ByteBuffer, smtputf8: Bool,
+                     requireTLS: Bool = false) async throws -> [RecipientResult] {
         try await SMTPTransaction.run(connection, ehlo: ehlo, mta: mta, tls: tls, timeouts: timeouts, mailFrom: mailFrom,
-                                      recipients: recipients, message: message, smtputf8: smtputf8)
+                                      recipients: recipients, message: message, smtputf8: smtputf8, requireTLS: requireTLS)
     }
 }
 
@@ -18,7 +18,7 @@ enum SMTPTransaction {
     /// RCPT reply and the final reply after the message.
     static func run(_ connection: SMTPClientConnection, ehlo: SMTPClientReply, mta: String, tls: String?,
                     timeouts: SMTPClientTimeouts, mailFrom: String, recipients: [String], message: ByteBuffer,
-                    smtputf8: Bool) async throws -> [RecipientResult] {
+                    smtputf8: Bool, requireTLS: Bool = false) async throws -> [RecipientResult] {
         let source = connection.channel.localAddress?.ipAddress
         func result(_ address: String, _ reply: SMTPClientReply) -> RecipientResult {
             var r = RecipientResult(address: address, reply: reply, remoteMTA: mta, tls: tls)
@@ -48,6 +48,8 @@ enum SMTPTransaction {
             }
             parameters += " SMTPUTF8"
         }
+        // RFC 8689 §4.2.1: the caller checked that the server advertised REQUIRETLS over verified TLS.
+        if requireTLS { parameters += " REQUIRETLS" }
         let mailCommand = "MAIL FROM:<\(mailFrom)>\(parameters)"
         let rcptCommands = recipients.map { "RCPT TO:<\($0)>" }
         let t = timeouts
