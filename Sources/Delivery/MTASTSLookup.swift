@@ -3,14 +3,14 @@ public enum MTASTSLookup: Sendable, Hashable {
     /// A policy in `enforce` or `testing` mode applies.
     case policy(MTASTSPolicy)
     /// No policy (no `_mta-sts` record, or `mode: none`).
-    case none
+    case noPolicy
     /// A `_mta-sts` record exists but the policy could not be fetched, and nothing usable is cached.
     case fetchFailed(String)
     /// The policy was fetched but does not parse, and nothing usable is cached.
     case invalid(String)
 
     init(_ policy: MTASTSPolicy?) {
-        self = policy.map { .policy($0) } ?? .none
+        self = policy.map { .policy($0) } ?? .noPolicy
     }
 
     public var policy: MTASTSPolicy? {

@@ -55,7 +55,7 @@ public struct TLSReportPolicy: Sendable, Hashable {
         self.failure = failure
     }
 
-    public static let none = TLSReportPolicy(kind: .noPolicyFound)
+    public static let noPolicy = TLSReportPolicy(kind: .noPolicyFound)
 
     /// From an MTA-STS lookup. A fetch error or an invalid policy is reported with policy type `sts` and no
     /// policy strings (§4.3.2: the policy could not be obtained).
@@ -64,7 +64,7 @@ public struct TLSReportPolicy: Sendable, Hashable {
         case .policy(let policy)?: self.init(kind: .sts, strings: policy.lines, mxHosts: policy.mx)
         case .fetchFailed?: self.init(kind: .sts, failure: .stsPolicyFetchError)
         case .invalid?: self.init(kind: .sts, failure: .stsPolicyInvalid)
-        case .none?, nil: self = .none
+        case .noPolicy?, nil: self = .noPolicy
         }
     }
 }

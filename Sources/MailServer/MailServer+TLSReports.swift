@@ -22,8 +22,8 @@ extension MailServer {
                             triggerFile: Self.tlsReportTrigger(dataDir: config.dataDir)),
             recorder: recorder, store: events.store, dns: resolver, spool: spool, router: router,
             sign: { bytes in
-                Array(await signer.sign(ByteBuffer(bytes: bytes), isLocalDomain: { directory.current.isLocalDomain($0) })
-                    .readableBytesView)
+                let signed = await signer.sign(ByteBuffer(bytes: bytes), isLocalDomain: { directory.current.isLocalDomain($0) })
+                return Array(signed.readableBytesView)
             },
             queued: { wake.yield($0) }, logger: logger)
         return TLSReportService(sender: sender)

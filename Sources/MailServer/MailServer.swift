@@ -94,9 +94,9 @@ public final class MailServer: Service, Sendable {
                                         caFile: config.delivery.caFile, mtaSTS: mtaSTS, providers: providers,
                                         pacing: pacer, outbound: Self.outboundAddresses(config.delivery),
                                         group: group, logger: logger)
-        self.tlsReports = config.delivery.tlsReports
-            ? TLSReportRecorder(store: events.store, logger: logger) : nil
+        let tlsReports = config.delivery.tlsReports ? TLSReportRecorder(store: events.store, logger: logger) : nil
         courier.tlsReports = tlsReports
+        self.tlsReports = tlsReports
         var lmtp: LMTPCourier?
         if !config.delivery.lmtp.isEmpty {
             let address = try ListenAddress.parse(config.delivery.lmtp)
