@@ -29,7 +29,7 @@ struct DeliveryPlan {
             if members[key] == nil { order.append(key) }
             members[key, default: []].append(i)
         }
-        let options = order.contains { $0.route == .remote }
+        let options = order.contains { !$0.route.isLocal }
             ? DeliveryOptions(requireTLS: meta.requiresTLS, message: body) : DeliveryOptions()
         groups = order.map { key in
             let indices = members[key]!
