@@ -95,7 +95,10 @@ public actor TLSReportSender {
                 next = nextRun(after: clock())
             }
         }
-        await recorder.flush()
+        // The last counts are stored even though this task is cancelled (the store's writes refuse to start
+        // in a cancelled task): an unstructured task, awaited here.
+        let recorder = self.recorder
+        await Task.detached { await recorder.flush() }.value
     }
 
     /// The next 00:00 UTC after `date`, plus a random delay.
