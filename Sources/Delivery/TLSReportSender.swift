@@ -12,12 +12,14 @@ import NIOCore
 ///   receivers), and at start: for every earlier day still in the store and each of its policy domains, the
 ///   domain's `_smtp._tls` TXT record (§3) is read; with `rua=mailto:` addresses the report is built,
 ///   gzip'd, put in the §5.3 message, DKIM-signed (`sign`) and queued to each address like a bounce, from
-///   the null sender `<>` so that nothing can bounce back. The day's rows of that domain are then removed.
+///   the null sender `<>` so that nothing can bounce back; `https:` endpoints get it by POST (`post`). The
+///   day's rows of that domain are then removed.
 ///   A domain that publishes no record gets no report; a DNS failure keeps the rows for the next run (for
 ///   at most `keepDays`).
 /// - A file `<trigger>` (written by `apus tls-report send --now`) sends everything counted so far, today
 ///   included, at the next tick, and is removed.
-/// - `https:` rua endpoints are not posted to yet: they are logged and skipped.
+/// - `https:` rua endpoints get the gzip'd JSON by POST (§5.4) through `post`; without it they are logged and
+///   skipped.
 public actor TLSReportSender {
     public struct Settings: Sendable {
         public var hostname: String
@@ -53,13 +55,17 @@ public actor TLSReportSender {
     let router: Router
     let sign: @Sendable ([UInt8]) async -> [UInt8]
     let queued: @Sendable (String) -> Void
+    /// POSTs a gzip'd report to an https endpoint (`TLSReportPoster`); returns nil on success, else why not.
+    let post: (@Sendable (_ url: String, _ gzip: [UInt8]) async -> String?)?
     let clock: @Sendable () -> Date
     let logger: Logger
 
     public init(settings: Settings, recorder: TLSReportRecorder, store: any TLSReportStore, dns: any DNSResolving,
                 spool: any Spool, router: Router, sign: @escaping @Sendable ([UInt8]) async -> [UInt8] = { $0 },
                 queued: @escaping @Sendable (String) -> Void = { _ in },
+                post: (@Sendable (_ url: String, _ gzip: [UInt8]) async -> String?)? = nil,
                 clock: @escaping @Sendable () -> Date = { Date() }, logger: Logger) {
+        self.post = post
         self.settings = settings
         self.recorder = recorder
         self.store = store
@@ -152,12 +158,24 @@ public actor TLSReportSender {
             await forget(day: day, domain: domain)
             return []
         }
-        for url in record.https {
-            logger.notice("TLS-RPT: \(domain) asks for reports at \(url); https delivery is not supported, only mailto")
-        }
         let now = clock()
         let begin = Self.start(of: day)
         let end = early ? now : begin.addingTimeInterval(86_399)
+        for url in record.https {
+            guard let post else {
+                logger.notice("TLS-RPT: \(domain) asks for reports at \(url); https delivery is off here, only mailto")
+                continue
+            }
+            let unique = QueuedMessage.newID(now: now)
+            let report = TLSReport(rows: rows, organization: settings.hostname, contact: settings.contact,
+                                   reportID: "\(day)_\(domain)_\(unique)@\(settings.hostname)", day: day,
+                                   end: early ? now : nil)
+            if let failure = await post(url, Gzip.wrap(report.json)) {
+                logger.warning("TLS-RPT: the report of \(day) for \(domain) could not be posted to \(url): \(failure)")
+            } else {
+                logger.notice("TLS-RPT: report of \(day) for \(domain) posted to \(url)")
+            }
+        }
         var ids: [String] = []
         for address in record.mailto {
             let unique = QueuedMessage.newID(now: now)

@@ -1,4 +1,6 @@
 import Delivery
+import DNSCore
+import MailQueue
 import Foundation
 import Logging
 import MailStore
@@ -201,5 +203,61 @@ struct TLSReportTests {
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// The report run without a network: mailto and https endpoints from a `StaticResolver`, the spool in memory,
+/// the POST recorded; a SERVFAIL keeps the counters for the next run, a domain without a record loses them.
+struct TLSReportSenderTests {
+    final class Posts: @unchecked Sendable {
+        let lock = NSLock()
+        var items: [(String, [UInt8])] = []
+        func add(_ url: String, _ gzip: [UInt8]) { lock.lock(); items.append((url, gzip)); lock.unlock() }
+        var all: [(String, [UInt8])] { lock.lock(); defer { lock.unlock() }; return items }
+    }
+
+    @Test func mailtoHttpsNoRecordAndDNSFailure() async throws {
+        let dir = NSTemporaryDirectory() + "apus-tlssend-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try SQLiteMailStore(path: dir + "/apus.sqlite")
+        var dns = StaticResolver()
+        dns.addTXT("_smtp._tls.both.example", "v=TLSRPTv1; rua=mailto:a@rpt.example,https://rpt.example/v1")
+        dns.fail("_smtp._tls.broken.example", .txt, with: .serverFailure)
+        let day = Date(timeIntervalSince1970: 1_459_468_800 + 7200)
+        let recorder = TLSReportRecorder(store: store, clock: { day }, logger: Logger(label: "test"))
+        for domain in ["both.example", "broken.example", "silent.example"] {
+            await recorder.record(domain: domain, policy: .noPolicy, failure: nil, sendingIP: nil, mx: "mx", ip: "192.0.2.1")
+        }
+        let spool = MemorySpool()
+        let posts = Posts()
+        let sender = TLSReportSender(
+            settings: .init(hostname: "mx.sender.example", fromAddress: "noreply-tlsrpt@sender.example", contact: "postmaster@sender.example"),
+            recorder: recorder, store: store, dns: dns, spool: spool, router: Router(isLocalDomain: { _ in false }),
+            post: { url, gzip in posts.add(url, gzip); return nil }, clock: { day.addingTimeInterval(86_400) },
+            logger: Logger(label: "test"))
+        let ids = await sender.send(through: "2016-04-01")
+        #expect(ids.count == 1)
+        let queued = try await spool.list()
+        #expect(queued.map(\.mailFrom) == [""])
+        #expect(queued.first?.recipients.map(\.address) == ["a@rpt.example"])
+        #expect(queued.first?.recipients.first?.route == .remote)
+        #expect(posts.all.map(\.0) == ["https://rpt.example/v1"])
+        let json = try JSONSerialization.jsonObject(with: Data(try TLSReportTests.gunzip(posts.all[0].1))) as? [String: Any]
+        let policies = try #require(json?["policies"] as? [[String: Any]])
+        #expect((policies.first?["policy"] as? [String: Any])?["policy-domain"] as? String == "both.example")
+        #expect(json?["date-range"] as? [String: String] == ["start-datetime": "2016-04-01T00:00:00Z", "end-datetime": "2016-04-01T23:59:59Z"])
+        // broken.example waits for the next run; silent.example (no record) and both.example are done.
+        #expect(try await store.tlsResults(through: "2016-04-01").map(\.policyDomain) == ["broken.example"])
+    }
+}
+
+extension TLSReportTests {
+    static func gunzip(_ bytes: [UInt8]) throws -> [UInt8] {
+        let dir = NSTemporaryDirectory() + "apus-gunzip-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Data(bytes).write(to: URL(fileURLWithPath: dir + "/x.gz"))
+        return Array(try python("import gzip,sys\nsys.stdout.write(gzip.open(sys.argv[1]).read().decode())", dir + "/x.gz").utf8)
     }
 }
