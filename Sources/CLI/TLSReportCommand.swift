@@ -21,13 +21,15 @@ struct TLSReportCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Ask the running server to queue the TLS-RPT reports of everything counted so far.",
             discussion: """
-                The reports go to the rua=mailto: addresses of each recipient domain's _smtp._tls TXT record, \
-                through the queue (see `apus queue list`). Domains without such a record get none. Needs \
-                `[delivery] tls_reports = true` (the default) and a running `apus serve`.
+                The reports go to the rua= addresses of each recipient domain's _smtp._tls TXT record: mailto: \
+                through the queue (see `apus queue list`), https: by POST. Domains without such a record get \
+                none. Today's report then covers 00:00 UTC until now; what is counted later today goes into \
+                the next one. Needs `[delivery] tls_reports = true` (the default) and a running `apus serve` \
+                with the same data_dir. Exit status 0 once the server has queued the reports.
                 """)
         @OptionGroup var options: ConfigOptions
         @Flag(help: "Send now, including today's counts (required: reports are otherwise sent daily).") var now = false
-        @Option(help: "Seconds to wait for the server to pick the request up.") var wait = 10
+        @Option(help: ArgumentHelp("Seconds to wait for the server to pick the request up.", valueName: "seconds")) var wait = 10
 
         func run() async throws {
             guard now else { throw CLIError("nothing to do: reports are sent daily after 00:00 UTC; use --now to send them at once") }
