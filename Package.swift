@@ -125,6 +125,7 @@ let package = Package(
                 dependencies: [
                     "MailQueue", "ConfigFiles", "Config", "Directory", "SMTPProtocol", "SMTPTransport", "DNSCore", "MailMessage",
                     "DANE",
+                    "MailStore",
                     .product(name: "NIOSSL", package: "swift-nio-ssl"),
                     .product(name: "NIOHTTP1", package: "swift-nio"),
                     .product(name: "NIOCore", package: "swift-nio"),

@@ -32,6 +32,7 @@ public struct ApusCommand: AsyncParsableCommand {
             EventsCommand.self,
             SuppressionCommand.self,
             CertCommand.self,
+            TLSReportCommand.self,
         ]
     )
     public init() {}

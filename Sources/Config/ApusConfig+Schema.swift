@@ -111,6 +111,8 @@ extension ApusConfig {
                   comment: "IPv6 address of this machine to send from; empty lets the system choose."),
             .init(table: "delivery", key: "hold_remote", kind: .boolean(\.delivery.holdRemote),
                   comment: "Keep mail for other domains queued instead of sending it (apus dev turns this on)."),
+            .init(table: "delivery", key: "tls_reports", kind: .boolean(\.delivery.tlsReports),
+                  comment: "Count outgoing TLS results and mail daily TLS-RPT reports (RFC 8460) to domains that publish _smtp._tls rua=mailto:."),
             .init(table: "delivery", key: "queue_min_free_bytes", kind: .integer(\.delivery.queueMinFreeBytes),
                   comment: "Refuse new mail with 452 4.3.1 while the queue's disk has less free space than this."),
             .init(table: "delivery", key: "mda", kind: .string(\.delivery.mda),

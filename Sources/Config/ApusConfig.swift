@@ -271,6 +271,9 @@ public struct ApusConfig: Sendable, Equatable {
         public var sourceIPv6: String = ""
         /// `[delivery.providers.NAME]`: limits per mail provider (built in: gmail, outlook, yahoo).
         public var providers: [Provider] = Provider.builtIn
+        /// `tls_reports`: count outbound TLS results and send daily TLS-RPT reports (RFC 8460) to the domains
+        /// that publish `_smtp._tls` with `rua=mailto:`.
+        public var tlsReports: Bool = true
 
         public init(smtpPort: Int = 25, giveUpAfter: ConfigDuration = .days(5), caFile: String = "",
                     holdRemote: Bool = false) {

@@ -26,6 +26,8 @@ public struct DeliveryBatch: Sendable {
     public var smtputf8: Bool
     /// `remote`: the recipients' domain, lower-cased; "" for every other route.
     public var destination: String
+    /// REQUIRETLS, `TLS-Required: No`, TLS-RPT report (`DeliveryOptions`); used by the remote courier.
+    public var options = DeliveryOptions()
 
     public init(route: Route, messageID: String, mailFrom: String, recipients: [QueuedMessage.Recipient],
                 message: ByteBuffer, smtputf8: Bool, destination: String = "") {

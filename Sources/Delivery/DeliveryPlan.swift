@@ -29,12 +29,15 @@ struct DeliveryPlan {
             if members[key] == nil { order.append(key) }
             members[key, default: []].append(i)
         }
+        let options = order.contains { !$0.route.isLocal }
+            ? DeliveryOptions(requireTLS: meta.requiresTLS, message: body) : DeliveryOptions()
         groups = order.map { key in
             let indices = members[key]!
-            return Group(indices: indices,
-                         batch: DeliveryBatch(route: key.route, messageID: meta.id, mailFrom: key.mailFrom,
-                                              recipients: indices.map { meta.recipients[$0] }, message: body,
-                                              smtputf8: meta.smtputf8, destination: key.destination))
+            var batch = DeliveryBatch(route: key.route, messageID: meta.id, mailFrom: key.mailFrom,
+                                      recipients: indices.map { meta.recipients[$0] }, message: body,
+                                      smtputf8: meta.smtputf8, destination: key.destination)
+            batch.options = options
+            return Group(indices: indices, batch: batch)
         }
     }
 }

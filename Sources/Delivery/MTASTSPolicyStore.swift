@@ -56,6 +56,14 @@ public actor MTASTSPolicyStore {
 
     /// The policy that applies to `domain` now, or nil.
     public func policy(for domain: String) async -> MTASTSPolicy? {
+        if case .policy(let policy) = await lookup(domain) { return policy }
+        return nil
+    }
+
+    /// The policy that applies to `domain` now, or why there is none: TLS-RPT (RFC 8460 §4.3.2) reports a
+    /// policy that was announced but could not be fetched (`sts-policy-fetch-error`) or parsed
+    /// (`sts-policy-invalid`).
+    public func lookup(_ domain: String) async -> MTASTSLookup {
         let key = domain.lowercased()
         let now = clock()
         let cached = loadCached(key).flatMap { $0.expires > now ? $0 : nil }
@@ -67,18 +75,24 @@ public actor MTASTSPolicyStore {
         case .failure:
             id = nil
         }
-        guard let id else { return usable(cached?.policy) }
-        if let cached, cached.id == id { return usable(cached.policy) }
+        guard let id else { return MTASTSLookup(usable(cached?.policy)) }
+        if let cached, cached.id == id { return MTASTSLookup(usable(cached.policy)) }
+        let text: String
+        do { text = try await fetch(key) } catch {
+            logger.warning("MTA-STS policy of \(key) could not be fetched: \(error)")
+            if let cached = usable(cached?.policy) { return .policy(cached) }
+            return .fetchFailed("\(error)")
+        }
         do {
-            let text = try await fetch(key)
             let policy = try MTASTSPolicy.parse(text)
             let entry = Cached(id: id, policy: policy, fetchedAt: now)
             store(entry, for: key)
             logger.info("MTA-STS policy of \(key): mode \(policy.mode.rawValue), mx \(policy.mx.joined(separator: " ")), id \(id)")
-            return usable(policy)
+            return MTASTSLookup(usable(policy))
         } catch {
-            logger.warning("MTA-STS policy of \(key) could not be fetched: \(error)")
-            return usable(cached?.policy)
+            logger.warning("MTA-STS policy of \(key) is invalid: \(error)")
+            if let cached = usable(cached?.policy) { return .policy(cached) }
+            return .invalid("\(error)")
         }
     }
 

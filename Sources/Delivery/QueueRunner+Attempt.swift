@@ -96,6 +96,9 @@ extension QueueRunner {
         for i in envelope.recipients.indices {
             envelope.recipients[i].route = router.route(address: envelope.recipients[i].address, command: nil)
         }
+        // RFC 8689 §5: the notice about a REQUIRETLS message travels under REQUIRETLS too (it quotes the
+        // original header only, never the body).
+        if meta.requiresTLS { envelope.requireTLS = true }
         do {
             try await spool.store(envelope, message: ByteBuffer(bytes: bytes))
             logger.notice("queued id=\(envelope.id) from=<> to=<\(meta.mailFrom)> size=\(bytes.count) dsn-for=\(meta.id) action=\(kind.rawValue)")

@@ -26,11 +26,16 @@ extension RelayCourier {
         case .failure(.final(let status, let why)):
             return .done(RecipientResult.all(batch.addresses, .temporary, status, why, remoteMTA: "\(host) [\(ip)]"))
         }
+        // RFC 8689 §4.2.1: the smarthost's TLS is always verified; it must also take REQUIRETLS on.
+        if let why = RemoteCourier.requireTLSShortfall(ehlo: session.ehlo, mta: session.mta, options: batch.options) {
+            await session.connection.quit()
+            return .done(RemoteCourier.requireTLSFailure(batch.addresses, why))
+        }
         do {
             let results = try await SMTPTransaction.run(session.connection, ehlo: session.ehlo, mta: session.mta,
                                                         tls: session.tls, timeouts: timeouts, mailFrom: batch.mailFrom,
                                                         recipients: batch.addresses, message: batch.message,
-                                                        smtputf8: batch.smtputf8)
+                                                        smtputf8: batch.smtputf8, requireTLS: batch.options.requireTLS)
             await session.connection.quit()
             return .done(results)
         } catch {

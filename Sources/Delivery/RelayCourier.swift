@@ -110,7 +110,7 @@ public struct RelayCourier: Courier {
         for ip in ips.prefix(RemoteCourier.maxAddressesPerHost) {
             switch await session(ip: ip, batch) {
             case .done(let results): return results
-            case .tryNext(let why):
+            case .tryNext(let why), .unfitForRequireTLS(let why):
                 logger.info("smarthost \(host) [\(ip)]:\(port) not usable: \(why)")
                 lastError = "smarthost \(host) [\(ip)]:\(port): \(why)"
             }

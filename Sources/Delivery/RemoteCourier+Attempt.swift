@@ -8,10 +8,13 @@ extension RemoteCourier {
     enum Attempt {
         case done([RecipientResult])
         case tryNext(String)
+        /// The host answered but cannot carry a REQUIRETLS message (RFC 8689 §4.2.1).
+        case unfitForRequireTLS(String)
     }
 
     func attempt(domain: String, host: String, ip: String, required: TLSLevel, requirement: String, verify: Bool,
-                 dane: DANEPolicy? = nil, referenceNames: [String] = [], mailFrom: String,
+                 dane: DANEPolicy? = nil, referenceNames: [String] = [], options: DeliveryOptions = DeliveryOptions(),
+                 mailFrom: String,
                  recipients: [String], message: ByteBuffer, smtputf8: Bool) async -> Attempt {
         let mta = "\(host) [\(ip)]"
         let provider = Provider.of(host, in: providers)
@@ -45,22 +48,27 @@ extension RemoteCourier {
                 }
             }
             let negotiated: (level: TLSLevel, stored: TLSLevel, tls: String?)
+            let report = TLSReportSession(courier: self, domain: domain, options: options, connection: connection, host: host, ip: ip)
             switch try await negotiateTLS(connection, ehlo: &ehlo, esmtp: esmtp, host: host, mta: mta, required: required,
-                                          verify: verify, dane: dane, referenceNames: referenceNames) {
+                                          verify: verify, dane: dane, referenceNames: referenceNames, report: report) {
             case .secured(let level, let stored, let tls):
                 negotiated = (level, stored, tls)
             case .retryUnverified(let why):
                 logger.info("TLS with \(mta) not verified (\(why)); trying again without verification")
                 return await attempt(domain: domain, host: host, ip: ip, required: required, requirement: requirement,
-                                     verify: false, dane: nil, mailFrom: mailFrom, recipients: recipients,
+                                     verify: false, dane: nil, options: options, mailFrom: mailFrom, recipients: recipients,
                                      message: message, smtputf8: smtputf8)
             case .refused(let why):
-                return .tryNext(why)
+                return refusal(why, options)
             }
             let level = negotiated.level
             guard level >= required else {
                 await connection.quit()
-                return .tryNext("\(requirement) but \(mta) offers only \(level.rawValue): not sending (downgrade protection)")
+                return refusal("\(requirement) but \(mta) offers only \(level.rawValue): not sending (downgrade protection)", options)
+            }
+            if let why = Self.requireTLSShortfall(ehlo: ehlo, mta: mta, options: options) {
+                await connection.quit()
+                return .unfitForRequireTLS(why)
             }
             do { try await tlsLevels.raise(domain, to: negotiated.stored) } catch {
                 logger.error("cannot record TLS level of \(domain): \(error)")
@@ -69,7 +77,8 @@ extension RemoteCourier {
             do {
                 await messageSlot(provider)
                 let results = paced(try await transaction(connection, ehlo: ehlo, mta: mta, tls: tls, mailFrom: mailFrom,
-                                                          recipients: recipients, message: message, smtputf8: smtputf8),
+                                                          recipients: recipients, message: message, smtputf8: smtputf8,
+                                                          requireTLS: options.requireTLS),
                                     provider)
                 await finish(SMTPConnectionPool.Session(connection: connection, ehlo: ehlo, mta: mta, tls: tls, transactions: 1,
                                                         provider: provider),

@@ -36,11 +36,13 @@ struct SecuritySkip: Error, Sendable {
 extension RemoteCourier {
     /// The domain's requirement. Under MTA-STS enforce without DANE, `hosts` is cut to the policy's hosts
     /// (none: a refusal, `4.7.5`).
-    func domainSecurity(_ domain: String, hosts: inout [String], daneCandidate: Bool) async -> Result<DomainSecurity, SecuritySkip> {
+    /// `policy`: the domain's MTA-STS policy, looked up by the caller (nil: none, or not to be applied).
+    func domainSecurity(_ domain: String, hosts: inout [String], daneCandidate: Bool,
+                        policy: MTASTSPolicy?) async -> Result<DomainSecurity, SecuritySkip> {
         let seen = await tlsLevels.level(for: domain)
         var security = DomainSecurity(seen: seen, required: seen, requirement: "\(domain) was seen with \(seen.rawValue) before",
                                       daneCandidate: daneCandidate)
-        guard let policy = await mtaSTS?.policy(for: domain) else { return .success(security) }
+        guard let policy else { return .success(security) }
         let allowed = hosts.filter(policy.matches)
         guard policy.mode == .enforce else {
             if allowed.count < hosts.count {

@@ -20,10 +20,11 @@ extension RemoteCourier {
     /// `.required` (RFC 7672 §2.2, §3). On success `ehlo` is the reply to the EHLO sent over TLS.
     func negotiateTLS(_ connection: SMTPClientConnection, ehlo: inout SMTPClientReply, esmtp: Bool, host: String,
                       mta: String, required: TLSLevel, verify: Bool, dane: DANEPolicy?,
-                      referenceNames: [String] = []) async throws -> TLSNegotiation {
+                      referenceNames: [String] = [], report: TLSReportSession) async throws -> TLSNegotiation {
         var daneName: String?, usable: [TLSARecord] = []
         if case .required(let name, let records, _)? = dane { (daneName, usable) = (name, records) }
         guard esmtp && ehlo.extensions["STARTTLS"] != nil else {
+            await report.noStartTLS()
             if let daneName {
                 await connection.quit()
                 return .refused("\(mta) does not offer STARTTLS, but \(daneName) has TLSA records: not sending in plaintext (RFC 7672 §2.2)")
@@ -32,6 +33,7 @@ extension RemoteCourier {
         }
         let reply = try await connection.command("STARTTLS")
         guard reply.code == 220 else {
+            await report.noStartTLS()
             guard required == .plain && daneName == nil else {
                 await connection.quit()
                 return .refused("STARTTLS refused: \(reply)" + (daneName.map { " (TLS is mandatory: \($0) has TLSA records)" } ?? ""))
@@ -48,6 +50,7 @@ extension RemoteCourier {
                     version = try await connection.startTLS(context: opportunisticContext, serverHostname: host)
                     logger.notice("the TLSA records at \(daneName) are all unusable for SMTP: TLS with \(mta) without authentication")
                     result = .secured(level: .tlsUnverified, stored: .tlsUnverified, tls: "\(version) unverified dane=unusable")
+                    await report.established(verified: false)
                 } else {
                     version = try await connection.startTLS(
                         context: daneContext, serverHostname: host,
@@ -58,9 +61,11 @@ extension RemoteCourier {
                         logger.info("DANE: \(mta) matches TLSA \(record.parameters) at \(daneName)")
                     }
                     result = .secured(level: .tlsVerified, stored: .tlsUnverified, tls: "\(version) dane=verified")
+                    await report.established(verified: true)
                 }
             } catch {
                 await connection.close()
+                await report.handshakeFailed(error, verified: true, willRetry: false)
                 if case .failed(let why)? = outcome.withLockedValue({ $0 }) { return .refused("DANE: \(why)") }
                 return .refused("TLS with \(mta) failed (TLSA records at \(daneName)): \(error)")
             }
@@ -70,9 +75,12 @@ extension RemoteCourier {
                                                         serverHostname: verify ? host : nil)
             } catch {
                 await connection.close()
-                if verify && required < .tlsVerified { return .retryUnverified("\(error)") }
+                let retry = verify && required < .tlsVerified
+                await report.handshakeFailed(error, verified: verify, willRetry: retry)
+                if retry { return .retryUnverified("\(error)") }
                 return .refused("TLS: \(error)")
             }
+            await report.established(verified: verify)
             let level: TLSLevel = verify ? .tlsVerified : .tlsUnverified
             result = .secured(level: level, stored: level, tls: "\(version) \(verify ? "verified" : "unverified")")
         }

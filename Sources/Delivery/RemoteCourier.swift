@@ -43,6 +43,8 @@ public struct RemoteCourier: Courier {
     public let outbound: OutboundAddresses
     /// `[dns] dnssec`: the resolver's AD bit is trusted, and DANE applies where the records are signed.
     public let dnssec: Bool
+    /// Where TLS negotiation outcomes are counted for TLS-RPT (RFC 8460); nil turns counting off.
+    public var tlsReports: TLSReportRecorder? = nil
     let verifyingContext: NIOSSLContext
     let opportunisticContext: NIOSSLContext
     /// Asks for the server's certificate; the DANE check replaces the CA check (`startTLS(verification:)`).
@@ -93,16 +95,17 @@ public struct RemoteCourier: Courier {
 
     public func deliver(_ batch: DeliveryBatch) async -> [RecipientResult] {
         await deliver(domain: batch.destination, mailFrom: batch.mailFrom, recipients: batch.addresses,
-                      message: batch.message, smtputf8: batch.smtputf8)
+                      message: batch.message, smtputf8: batch.smtputf8, options: batch.options)
     }
 
     /// One attempt for `recipients`, all in `domain`: MX lookup, then host after host until one answers.
     public func deliver(domain: String, mailFrom: String, recipients: [String], message: ByteBuffer,
-                        smtputf8: Bool) async -> [RecipientResult] {
+                        smtputf8: Bool, options: DeliveryOptions = DeliveryOptions()) async -> [RecipientResult] {
         func all(_ outcome: RecipientResult.Outcome, _ status: EnhancedStatusCode, _ reason: String) -> [RecipientResult] {
             RecipientResult.all(recipients, outcome, status, reason)
         }
-        if let results = await reuse(domain: domain, mailFrom: mailFrom, recipients: recipients, message: message,
+        if !options.requireTLS,
+           let results = await reuse(domain: domain, mailFrom: mailFrom, recipients: recipients, message: message,
                                      smtputf8: smtputf8) {
             return results
         }
@@ -127,12 +130,18 @@ public struct RemoteCourier: Courier {
             return all(.temporary, EnhancedStatusCode(4, 4, 3), "MX lookup for \(domain) failed: \(failure)")
         }
 
+        let lookup = await mtaSTS?.lookup(domain)
+        var options = options
+        options.reportPolicy = options.tlsReport ? nil : TLSReportPolicy(lookup)
         let security: DomainSecurity
-        switch await domainSecurity(domain, hosts: &hosts, daneCandidate: dnssec && mxSecure) {
+        // `TLS-Required: No` (RFC 8689 §4.2.2): MTA-STS and DANE are not applied.
+        switch await domainSecurity(domain, hosts: &hosts, daneCandidate: dnssec && mxSecure && !options.tlsOptional,
+                                    policy: options.tlsOptional ? nil : lookup?.policy) {
         case .success(let found): security = found
         case .failure(let refusal): return all(.temporary, EnhancedStatusCode(4, 7, 5), refusal.reason)
         }
         var lastError = "no mail server of \(domain) could be reached"
+        var unfitForRequireTLS: String?
         var anyAddress = false, temporaryDNS = false
         for host in hosts.prefix(Self.maxHosts) {
             let ips: [IPAddress]
@@ -148,9 +157,11 @@ public struct RemoteCourier: Courier {
                 lastError = "address lookup for \(host) failed: \(failure)"
                 continue
             }
-            let plan: HostSecurity
+            var plan: HostSecurity
             switch await hostSecurity(host, domain: domain, security) {
-            case .success(let found): plan = found
+            case .success(let found):
+                plan = found
+                (plan.required, plan.requirement) = Self.tlsRequirement(plan.required, plan.requirement, options: options)
             case .failure(let skip):
                 if skip.temporary { temporaryDNS = true }
                 lastError = skip.reason
@@ -160,16 +171,21 @@ public struct RemoteCourier: Courier {
             for ip in ips.prefix(Self.maxAddressesPerHost) {
                 switch await attempt(domain: domain, host: host, ip: ip.description, required: plan.required,
                                      requirement: plan.requirement, verify: true, dane: plan.dane,
-                                     referenceNames: plan.referenceNames,
+                                     referenceNames: plan.referenceNames, options: options,
                                      mailFrom: mailFrom, recipients: recipients, message: message, smtputf8: smtputf8) {
                 case .done(let results):
                     return results
                 case .tryNext(let why):
                     logger.info("delivery to \(domain) via \(host) [\(ip)] not possible: \(why)")
                     lastError = why
+                case .unfitForRequireTLS(let why):
+                    logger.info("delivery to \(domain) via \(host) [\(ip)] not possible for a REQUIRETLS message: \(why)")
+                    lastError = why
+                    unfitForRequireTLS = why
                 }
             }
         }
+        if let why = unfitForRequireTLS { return Self.requireTLSFailure(recipients, why) }
         if implicitMX && !anyAddress && !temporaryDNS {
             return all(.permanent, EnhancedStatusCode(5, 1, 2), "the domain \(domain) has no MX and no address record")
         }

@@ -5,9 +5,10 @@ import SMTPTransport
 extension RemoteCourier {
     func transaction(_ connection: SMTPClientConnection, ehlo: SMTPClientReply, mta: String, tls: String?,
                      mailFrom: String, recipients: [String], message: ByteBuffer, smtputf8: Bool,
-                     resetFirst: Bool = false) async throws -> [RecipientResult] {
+                     resetFirst: Bool = false, requireTLS: Bool = false) async throws -> [RecipientResult] {
         try await SMTPTransaction.run(connection, ehlo: ehlo, mta: mta, tls: tls, timeouts: timeouts, mailFrom: mailFrom,
-                                      recipients: recipients, message: message, smtputf8: smtputf8, resetFirst: resetFirst)
+                                      recipients: recipients, message: message, smtputf8: smtputf8, resetFirst: resetFirst,
+                                      requireTLS: requireTLS)
     }
 }
 
@@ -27,17 +28,18 @@ enum SMTPTransaction {
     /// group), and throws `ResetFailed` when that fails.
     static func run(_ connection: SMTPClientConnection, ehlo: SMTPClientReply, mta: String, tls: String?,
                     timeouts: SMTPClientTimeouts, mailFrom: String, recipients: [String], message: ByteBuffer,
-                    smtputf8: Bool, resetFirst: Bool = false) async throws -> [RecipientResult] {
+                    smtputf8: Bool, resetFirst: Bool = false, requireTLS: Bool = false) async throws -> [RecipientResult] {
         // On the connection's event loop: every reply awaited below resumes there, not on the global pool.
         try await withTaskExecutorPreference(EventLoopTaskExecutor.of(connection.channel.eventLoop)) {
             try await exchange(connection, ehlo: ehlo, mta: mta, tls: tls, timeouts: timeouts, mailFrom: mailFrom,
-                               recipients: recipients, message: message, smtputf8: smtputf8, resetFirst: resetFirst)
+                               recipients: recipients, message: message, smtputf8: smtputf8, resetFirst: resetFirst,
+                               requireTLS: requireTLS)
         }
     }
 
     private static func exchange(_ connection: SMTPClientConnection, ehlo: SMTPClientReply, mta: String, tls: String?,
                                  timeouts: SMTPClientTimeouts, mailFrom: String, recipients: [String], message: ByteBuffer,
-                                 smtputf8: Bool, resetFirst: Bool) async throws -> [RecipientResult] {
+                                 smtputf8: Bool, resetFirst: Bool, requireTLS: Bool) async throws -> [RecipientResult] {
         let source = connection.channel.localAddress?.ipAddress
         func result(_ address: String, _ reply: SMTPClientReply) -> RecipientResult {
             var r = RecipientResult(address: address, reply: reply, remoteMTA: mta, tls: tls)
@@ -69,6 +71,8 @@ enum SMTPTransaction {
             }
             parameters += " SMTPUTF8"
         }
+        // RFC 8689 §4.2.1: the caller checked that the server advertised REQUIRETLS over verified TLS.
+        if requireTLS { parameters += " REQUIRETLS" }
         let mailCommand = "MAIL FROM:<\(mailFrom)>\(parameters)"
         let rcptCommands = recipients.map { "RCPT TO:<\($0)>" }
         let t = timeouts

@@ -94,7 +94,8 @@ extension API {
         var firstID: String?
         for message in messages {
             switch await submitter.submit(mailFrom: sender, recipients: message.recipients, message: message.bytes,
-                                          keyID: key.id, clientAddress: context.remoteAddress) {
+                                          keyID: key.id, clientAddress: context.remoteAddress,
+                                          requireTLS: send.requireTLS) {
             case .success(let id):
                 firstID = firstID ?? id
                 for r in message.recipients { ids[r.lowercased()] = id }

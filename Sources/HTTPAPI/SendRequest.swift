@@ -24,11 +24,13 @@ struct SendRequest: Decodable, Sendable {
     var headers: [String: String]
     var attachments: [AttachmentPart]
     var unsubscribe: Bool
+    /// REQUIRETLS (RFC 8689): delivered only over verified TLS to servers that advertise it, else bounced.
+    var requireTLS: Bool
     var rawBase64: String?
 
     enum CodingKeys: String, CodingKey {
         case from, to, cc, bcc, subject, text, html, headers, attachments, unsubscribe
-        case replyTo = "reply_to", rawBase64 = "raw_base64"
+        case replyTo = "reply_to", rawBase64 = "raw_base64", requireTLS = "require_tls"
     }
 
     init(from decoder: any Decoder) throws {
@@ -44,6 +46,7 @@ struct SendRequest: Decodable, Sendable {
         headers = try c.decodeIfPresent([String: String].self, forKey: .headers) ?? [:]
         attachments = try c.decodeIfPresent([AttachmentPart].self, forKey: .attachments) ?? []
         unsubscribe = try c.decodeIfPresent(Bool.self, forKey: .unsubscribe) ?? false
+        requireTLS = try c.decodeIfPresent(Bool.self, forKey: .requireTLS) ?? false
         rawBase64 = try c.decodeIfPresent(String.self, forKey: .rawBase64)
     }
 

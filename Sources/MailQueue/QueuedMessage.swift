@@ -66,6 +66,12 @@ public struct QueuedMessage: Codable, Sendable, Hashable {
     public var nextAttempt: Date? = nil
     /// When the "delayed" DSN (RFC 3464 `Action: delayed`) went to the sender; nil until then. Sent once.
     public var delayWarningSent: Date? = nil
+    /// `MAIL FROM:<…> REQUIRETLS` (RFC 8689): true only when given; absent from queue files otherwise, so
+    /// files written before the field existed read as false.
+    public var requireTLS: Bool? = nil
+
+    /// REQUIRETLS applies to every remote hop of this message.
+    public var requiresTLS: Bool { requireTLS == true }
 
     public init(id: String, mailFrom: String, recipients: [Recipient], receivedAt: Date, clientAddress: String,
                 clientName: String, authenticatedUser: String?, smtputf8: Bool, size: Int) {

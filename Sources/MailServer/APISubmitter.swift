@@ -14,6 +14,12 @@ struct APISubmitter: MessageSubmitting {
 
     func submit(mailFrom: String, recipients: [String], message: [UInt8], keyID: String,
                 clientAddress: String) async -> Result<String, APIError> {
+        await submit(mailFrom: mailFrom, recipients: recipients, message: message, keyID: keyID,
+                     clientAddress: clientAddress, requireTLS: false)
+    }
+
+    func submit(mailFrom: String, recipients: [String], message: [UInt8], keyID: String,
+                clientAddress: String, requireTLS: Bool) async -> Result<String, APIError> {
         let sender: SMTPProtocol.Mailbox
         do { sender = try SMTPProtocol.Mailbox.parse(mailFrom) } catch {
             return .failure(.invalid("Field \"from\": \(error.lines.joined(separator: " "))"))
@@ -32,7 +38,8 @@ struct APISubmitter: MessageSubmitting {
         let smtputf8 = !message.allSatisfy { $0 < 128 } || !mailFrom.utf8.allSatisfy { $0 < 128 }
             || recipients.contains { !$0.utf8.allSatisfy { $0 < 128 } }
         let envelope = Envelope(mailFrom: .mailbox(sender), recipients: paths,
-                                parameters: MailParameters(size: message.count, body: .eightBitMIME, smtputf8: smtputf8),
+                                parameters: MailParameters(size: message.count, body: .eightBitMIME, smtputf8: smtputf8,
+                                                           requireTLS: requireTLS),
                                 clientName: "api", authenticatedUser: "api:\(keyID)", protocolName: tls ? "HTTPS" : "HTTP")
         let connection = ConnectionInfo(id: "api", listener: .submission, remoteAddress: clientAddress,
                                         localAddress: "api", tlsVersion: nil)

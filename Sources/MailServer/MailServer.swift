@@ -60,6 +60,8 @@ public final class MailServer: Service, Sendable {
     let web: WebServer?
     /// `[acme]`: obtains and renews the certificates in certs/.
     let certificateManager: CertificateManager?
+    /// `[delivery] tls_reports`: counts outbound TLS results for TLS-RPT (RFC 8460); nil when off.
+    let tlsReports: TLSReportRecorder?
 
     /// Loads users and certificates; any error names its file.
     /// `resolver` replaces the DNS resolver built from `[dns]` (tests pass a fake).
@@ -85,11 +87,16 @@ public final class MailServer: Service, Sendable {
                                            caFile: config.delivery.caFile, group: group, logger: logger)
         let providers = config.delivery.providers
         let pacer = ProviderPacer()
-        let courier = try RemoteCourier(hostname: config.hostname, port: config.delivery.smtpPort, dns: resolver,
+        let metrics = ServerMetrics()
+        let events = try EventWiring(config: config, configDirectory: configDirectory, metrics: metrics, logger: logger)
+        var courier = try RemoteCourier(hostname: config.hostname, port: config.delivery.smtpPort, dns: resolver,
                                         tlsLevels: TLSLevelStore(path: "\(config.dataDir)/state/tls-levels.json"),
                                         caFile: config.delivery.caFile, mtaSTS: mtaSTS, providers: providers,
                                         pacing: pacer, outbound: Self.outboundAddresses(config.delivery),
                                         dnssec: config.dns.dnssec, group: group, logger: logger)
+        let tlsReports = config.delivery.tlsReports ? TLSReportRecorder(store: events.store, logger: logger) : nil
+        courier.tlsReports = tlsReports
+        self.tlsReports = tlsReports
         var lmtp: LMTPCourier?
         if !config.delivery.lmtp.isEmpty {
             let address = try ListenAddress.parse(config.delivery.lmtp)
@@ -108,10 +115,8 @@ public final class MailServer: Service, Sendable {
         self.router = router
         let triggers = "\(config.dataDir)/state/retry"
         try DurableFile.makeDirectories(triggers)
-        let metrics = ServerMetrics()
         metrics.setPaceSource { pacer.currentPace(of: providers) }
         self.metrics = metrics
-        let events = try EventWiring(config: config, configDirectory: configDirectory, metrics: metrics, logger: logger)
         self.events = events
         let recorder = events.recorder
         self.runner = QueueRunner(
@@ -202,6 +207,8 @@ public final class MailServer: Service, Sendable {
         var list: [any Service] = [events.recorder]
         if let webhooks = events.webhooks { list.append(webhooks) }
         list.append(EventRetentionService(store: events.store, keep: config.events.keep.duration, logger: logger))
+        // Before the runner, so that it stops after it and stores the counts of its last deliveries.
+        if let tlsReports { list.append(tlsReportService(tlsReports)) }
         list.append(QueueRunnerService(runner: runner, wakeups: wakeups, logger: logger))
         list.append(ReloadSignalService(server: self))
         list.append(ConfigWatcherService(server: self, interval: configPollInterval))

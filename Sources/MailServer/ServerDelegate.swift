@@ -143,17 +143,18 @@ final class ServerDelegate: SMTPServerDelegate {
             : message
         full.writeBuffer(&body)
         let mailFrom = envelope.mailFrom.mailbox.map { "\($0.encodedLocalPart)@\($0.domain.lookupKey)" } ?? ""
-        let meta = QueuedMessage(id: id, mailFrom: mailFrom, recipients: recipients, receivedAt: Date(),
+        var meta = QueuedMessage(id: id, mailFrom: mailFrom, recipients: recipients, receivedAt: Date(),
                                  clientAddress: connection.remoteAddress, clientName: envelope.clientName,
                                  authenticatedUser: envelope.authenticatedUser,
                                  smtputf8: envelope.parameters.smtputf8, size: full.readableBytes)
+        if envelope.parameters.requireTLS { meta.requireTLS = true }   // RFC 8689 §4.1: tag the message
         do {
             try await spool.store(meta, message: full)
         } catch {
             logger.error("queue write failed for message from \(connection.remoteAddress): \(error)")
             return .failure(.c451LocalError)
         }
-        logger.info("queued id=\(id) from=<\(mailFrom)> to=\(recipients.map { "<\($0.command.map { "|\($0)" } ?? $0.address)>" }.joined(separator: ",")) size=\(full.readableBytes) client=\(connection.remoteAddress) helo=\(envelope.clientName) tls=\(connection.tlsVersion ?? "none") auth=\(envelope.authenticatedUser ?? "-") listener=\(connection.listener.rawValue)")
+        logger.info("queued id=\(id) from=<\(mailFrom)> to=\(recipients.map { "<\($0.command.map { "|\($0)" } ?? $0.address)>" }.joined(separator: ",")) size=\(full.readableBytes) client=\(connection.remoteAddress) helo=\(envelope.clientName) tls=\(connection.tlsVersion ?? "none")\(meta.requiresTLS ? " requiretls=yes" : "") auth=\(envelope.authenticatedUser ?? "-") listener=\(connection.listener.rawValue)")
         metrics.messageAccepted(connection.listener)
         metrics.accepted(after: ContinuousClock.now - started, source: source)
         if let events {

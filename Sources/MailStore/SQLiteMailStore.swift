@@ -71,6 +71,7 @@ public final class SQLiteMailStore: MailStore {
                     message_id TEXT, detail TEXT, PRIMARY KEY (domain, address));
                 """)
         }
+        migrator.registerMigration("tls-report-v1", migrate: SQLiteMailStore.createTLSResultTable)
         return migrator
     }
 

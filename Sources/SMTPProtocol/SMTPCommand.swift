@@ -26,12 +26,17 @@ public struct MailParameters: Sendable, Hashable {
     public var smtputf8 = false
     /// RFC 4954 §5 `AUTH=<mailbox>|<>`: accepted and not trusted.
     public var auth: String?
+    /// RFC 8689 §2 `REQUIRETLS` (no value): every onward hop must be verified TLS with REQUIRETLS, or the
+    /// message bounces. The session accepts it only over TLS.
+    public var requireTLS = false
 
-    public init(size: Int? = nil, body: Body? = nil, smtputf8: Bool = false, auth: String? = nil) {
+    public init(size: Int? = nil, body: Body? = nil, smtputf8: Bool = false, auth: String? = nil,
+                requireTLS: Bool = false) {
         self.size = size
         self.body = body
         self.smtputf8 = smtputf8
         self.auth = auth
+        self.requireTLS = requireTLS
     }
 }
 
@@ -208,6 +213,10 @@ extension MailParameters {
             case "AUTH":
                 guard let value, !value.isEmpty else { throw .c501Syntax("AUTH= needs a value") }
                 params.auth = value
+            case "REQUIRETLS":
+                // RFC 8689 §2: "No value is associated with this parameter."
+                guard value == nil else { throw .c501Syntax("REQUIRETLS takes no value") }
+                params.requireTLS = true
             default:
                 throw .c555UnsupportedParameter(key)
             }

@@ -108,6 +108,10 @@ extension SMTPReply {
     public static let c504UnknownMechanism = SMTPReply(504, EnhancedStatusCode(5, 5, 4),
         "Unrecognized authentication mechanism; use PLAIN or LOGIN")
     public static let c530MustStartTLS = SMTPReply(530, EnhancedStatusCode(5, 7, 0), "Must issue a STARTTLS command first")
+    /// RFC 8689 sets no code for REQUIRETLS over plaintext; RFC 3207's 530 with RFC 5248's X.7.10
+    /// ("Encryption needed").
+    public static let c530RequireTLSNeedsTLS = SMTPReply(530, EnhancedStatusCode(5, 7, 10),
+                                                         "REQUIRETLS needs a TLS session; issue STARTTLS first")
     public static let c530AuthRequired = SMTPReply(530, EnhancedStatusCode(5, 7, 0), "Authentication required")
     public static let c535AuthFailed = SMTPReply(535, EnhancedStatusCode(5, 7, 8), "Authentication credentials invalid")
     public static let c538EncryptionRequired = SMTPReply(538, EnhancedStatusCode(5, 7, 11),

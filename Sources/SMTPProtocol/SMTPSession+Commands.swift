@@ -44,6 +44,7 @@ extension SMTPSession {
         lines.append("SMTPUTF8")                                     // RFC 6531
         lines.append("ENHANCEDSTATUSCODES")                          // RFC 2034
         if !tlsActive && configuration.tlsAvailable { lines.append("STARTTLS") }  // RFC 3207
+        if tlsActive { lines.append("REQUIRETLS") }                  // RFC 8689 §2: only over TLS
         if tlsActive && authenticatedUser == nil { lines.append("AUTH PLAIN LOGIN") } // RFC 4954
         return SMTPReply(250, nil, lines: lines)
     }
@@ -72,10 +73,12 @@ extension SMTPSession {
             guard authenticatedUser != nil else { return fail(.c530AuthRequired) }
         }
         if params.smtputf8 && !esmtp { return fail(.c503BadSequence("SMTPUTF8 needs EHLO")) }
-        if !esmtp && (params.size != nil || params.body != nil || params.auth != nil) {
+        if !esmtp && (params.size != nil || params.body != nil || params.auth != nil || params.requireTLS) {
             // RFC 5321 §4.1.1.1: service extensions exist only in a session opened with EHLO.
             return fail(SMTPReply(555, EnhancedStatusCode(5, 5, 4), "MAIL parameters need EHLO, not HELO"))
         }
+        // RFC 8689 §2: REQUIRETLS "MUST only be specified in the context of an SMTP session" that uses TLS.
+        if params.requireTLS && !tlsActive { return fail(.c530RequireTLSNeedsTLS) }
         if let size = params.size, size > configuration.maxMessageBytes {
             return fail(.c552TooBig(configuration.maxMessageBytes))
         }

@@ -31,7 +31,8 @@ final class DeliveryHarness: Sendable {
          schedule: RetrySchedule = RetrySchedule(delays: [.milliseconds(300)], giveUpAfter: .seconds(3600)),
          timeouts: SMTPClientTimeouts = .all(.seconds(3)), reuseConnections: Bool = true, mtaSTSPort: Int? = nil,
          providers: [Provider] = [], pacing: (any ProviderPacing)? = nil,
-         outbound: OutboundAddresses = OutboundAddresses(), dnssec: Bool = false) throws {
+         outbound: OutboundAddresses = OutboundAddresses(), dnssec: Bool = false,
+         tlsReports: TLSReportRecorder? = nil) throws {
         root = NSTemporaryDirectory() + "apus-delivery-" + UUID().uuidString
         spool = try FileSpool(directory: root + "/queue")
         tlsLevels = TLSLevelStore(path: root + "/state/tls-levels.json")
@@ -40,14 +41,16 @@ final class DeliveryHarness: Sendable {
             try MTASTSPolicyStore(dns: dns, cacheDirectory: stsCache, caFile: caFile, port: $0, timeout: .seconds(3),
                                   logger: Self.logger)
         }
-        courier = try RemoteCourier(hostname: "mx.local.test", port: port, dns: dns, tlsLevels: tlsLevels,
-                                    caFile: caFile, timeouts: timeouts,
-                                    pool: SMTPConnectionPool(maxIdle: reuseConnections ? .seconds(5) : .zero),
-                                    mtaSTS: mtaSTS, providers: providers, pacing: pacing, outbound: outbound,
-                                    dnssec: dnssec, logger: Self.logger)
+        var courier = try RemoteCourier(hostname: "mx.local.test", port: port, dns: dns, tlsLevels: tlsLevels,
+                                        caFile: caFile, timeouts: timeouts,
+                                        pool: SMTPConnectionPool(maxIdle: reuseConnections ? .seconds(5) : .zero),
+                                        mtaSTS: mtaSTS, providers: providers, pacing: pacing, outbound: outbound,
+                                        dnssec: dnssec, logger: Self.logger)
+        courier.tlsReports = tlsReports
+        self.courier = courier
         try DurableFile.makeDirectories(root + "/state/retry")
         let couriers = CourierTable(maildir: MaildirCourier(mailRoot: root + "/mail", hostname: "mx.local.test", logger: Self.logger),
-                                    command: CommandCourier(mda: nil, logger: Self.logger), remote: courier)
+                                    command: CommandCourier(mda: nil, logger: Self.logger), remote: self.courier)
         runner = QueueRunner(settings: .init(hostname: "mx.local.test", schedule: schedule,
                                              triggerDirectory: root + "/state/retry", tick: .milliseconds(50)),
                              spool: spool, couriers: couriers, router: Router(isLocalDomain: { $0 == "local.test" }),
@@ -60,14 +63,16 @@ final class DeliveryHarness: Sendable {
 
     /// Queues a message and wakes the runner; returns its id.
     @discardableResult
-    func enqueue(from: String, to: [String], subject: String = "test", body: String = "Hello.\r\n") async throws -> String {
+    func enqueue(from: String, to: [String], subject: String = "test", body: String = "Hello.\r\n",
+                 requireTLS: Bool = false, headers: String = "") async throws -> String {
         let text = "Received: from client.test (client.test [127.0.0.1])\r\n\tby mx.local.test (Apus); Mon, 30 Nov 2026 09:00:00 +0000\r\n"
-            + "From: <\(from)>\r\nTo: \(to.map { "<\($0)>" }.joined(separator: ", "))\r\nSubject: \(subject)\r\n"
+            + headers + "From: <\(from)>\r\nTo: \(to.map { "<\($0)>" }.joined(separator: ", "))\r\nSubject: \(subject)\r\n"
             + "Message-ID: <\(UUID().uuidString)@local.test>\r\n\r\n\(body)"
         let id = QueuedMessage.newID()
-        let meta = QueuedMessage(id: id, mailFrom: from, recipients: to.map { .init(address: $0, original: $0) },
+        var meta = QueuedMessage(id: id, mailFrom: from, recipients: to.map { .init(address: $0, original: $0) },
                                  receivedAt: Date(), clientAddress: "127.0.0.1", clientName: "client.test",
                                  authenticatedUser: nil, smtputf8: false, size: text.utf8.count)
+        if requireTLS { meta.requireTLS = true }
         try await spool.store(meta, message: ByteBuffer(string: text))
         wake.yield(id)
         return id

@@ -35,16 +35,17 @@ import Testing
 
     /// Queues a message from dev@example.test to two remote recipients in the sender's queue and asks for
     /// delivery now.
-    static func enqueue(_ server: TestServer) async throws -> String {
+    static func enqueue(_ server: TestServer, requireTLS: Bool = false) async throws -> String {
         let spool = try FileSpool(directory: server.dataDirectory + "/queue")
         let text = "From: <dev@example.test>\r\nTo: <a@remote.test>\r\nSubject: via the smarthost\r\n\r\nHello.\r\n"
         let id = QueuedMessage.newID()
-        try await spool.store(QueuedMessage(id: id, mailFrom: "dev@example.test",
-                                            recipients: [.init(address: "a@remote.test", original: "a@remote.test"),
-                                                         .init(address: "b@elsewhere.test", original: "b@elsewhere.test")],
-                                            receivedAt: Date(), clientAddress: "127.0.0.1", clientName: "localhost",
-                                            authenticatedUser: "dev@example.test", smtputf8: false, size: text.utf8.count),
-                              message: ByteBuffer(string: text))
+        var meta = QueuedMessage(id: id, mailFrom: "dev@example.test",
+                                 recipients: [.init(address: "a@remote.test", original: "a@remote.test"),
+                                              .init(address: "b@elsewhere.test", original: "b@elsewhere.test")],
+                                 receivedAt: Date(), clientAddress: "127.0.0.1", clientName: "localhost",
+                                 authenticatedUser: "dev@example.test", smtputf8: false, size: text.utf8.count)
+        if requireTLS { meta.requireTLS = true }
+        try await spool.store(meta, message: ByteBuffer(string: text))
         _ = FileManager.default.createFile(atPath: server.dataDirectory + "/state/retry/" + id, contents: Data())
         return id
     }
