@@ -65,7 +65,13 @@ struct LargeMessageTests {
             let end = min(wire.count, offset + 64 * 1024)
             try await client.send(Array(wire[offset..<end]))
             offset = end
-            if !sawSpill, offset > 768 * 1024 { try await Task.sleep(for: .milliseconds(50)); sawSpill = !spillFiles(server).isEmpty }
+            if !sawSpill, offset > 768 * 1024 { sawSpill = !spillFiles(server).isEmpty }
+        }
+        // The server may still be decoding what was sent: the file must show up before the end is sent.
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !sawSpill && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+            sawSpill = !spillFiles(server).isEmpty
         }
         try await client.send(Array(".\r\n".utf8))
         return sawSpill
@@ -79,10 +85,10 @@ struct LargeMessageTests {
 
     @Test func largeMessageArrivesByteForByteThroughTheDisk() async throws {
         let server = try await TestServer(maxMessageBytes: 8 << 20)
-        let original = Self.message("From: a@client.example\r\nTo: dev@example.test\r\nSubject: big", bytes: 3 << 20)
+        let original = Self.message("From: a@client.example\r\nTo: dev@example.test\r\nSubject: big", bytes: 1536 << 10)
         let client = try await Self.open(server, submission: false, from: "a@client.example", to: "dev@example.test")
         #expect(try await Self.sendData(client, original, server: server), "no .tmp-spill file while DATA arrived")
-        #expect(try await client.readLine()?.hasPrefix("250 2.0.0") == true)
+        #expect(try await client.readLine(timeout: .seconds(120))?.hasPrefix("250 2.0.0") == true)
         await client.close()
         let delivered = Array(try await Self.waitForMaildir(server, "dev").utf8)
         // Trace fields on top, then the message exactly as sent before dot-stuffing.
@@ -122,7 +128,7 @@ struct LargeMessageTests {
         if tampered { signed[signed.count - 10] ^= 0x01 }
         let client = try await Self.open(server, submission: false, from: "a@remote.example", to: "dev@example.test")
         #expect(try await Self.sendData(client, signed, server: server))
-        #expect(try await client.readLine()?.hasPrefix("250 2.0.0") == true)
+        #expect(try await client.readLine(timeout: .seconds(120))?.hasPrefix("250 2.0.0") == true)
         await client.close()
         let delivered = try await Self.waitForMaildir(server, "dev")
         let expected = tampered ? "dkim=fail header.d=remote.example" : "dkim=pass header.d=remote.example"
@@ -137,10 +143,10 @@ struct LargeMessageTests {
             _ = try DKIMKeyStore.write(key, configDirectory: config)
         })
         let original = Self.message("From: Dev <dev@example.test>\r\nTo: bob@example.test\r\nSubject: signed on disk\r\n"
-            + "Date: Mon, 30 Nov 2026 10:00:00 +0000", bytes: 2 << 20)
+            + "Date: Mon, 30 Nov 2026 10:00:00 +0000", bytes: 1 << 20)
         let client = try await Self.open(server, submission: true, from: "dev@example.test", to: "bob@example.test")
         #expect(try await Self.sendData(client, original, server: server))
-        #expect(try await client.readLine()?.hasPrefix("250 2.0.0") == true)
+        #expect(try await client.readLine(timeout: .seconds(120))?.hasPrefix("250 2.0.0") == true)
         await client.close()
         let delivered = Array(try await Self.waitForMaildir(server, "bob").utf8)
         #expect(SHA256.hash(data: delivered.suffix(original.count)) == SHA256.hash(data: original))
