@@ -12,10 +12,12 @@ enum HeapTuning {
     /// Buffers from this size on are mapped on their own (glibc's initial default is 128 KiB).
     static let mmapThresholdBytes: Int32 = 256 * 1024
 
-    /// Sets the threshold once at start; false where it is not glibc.
+    /// Sets the threshold once at start; false where it is not glibc, or when the environment has
+    /// `APUS_MALLOC_TUNING=off` (to measure glibc's own behaviour, docs/benchmarks.md).
     @discardableResult
     static func returnLargeBuffersToTheSystem() -> Bool {
         #if canImport(Glibc)
+        if let off = getenv("APUS_MALLOC_TUNING"), String(cString: off) == "off" { return false }
         typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
         // <malloc.h> does not reach Swift's Glibc module; M_MMAP_THRESHOLD is -3 there.
         guard let symbol = dlsym(nil, "mallopt") else { return false }
