@@ -216,7 +216,6 @@ public final class MailServer: Service, Sendable {
     }
 
     public func run() async throws {
-        HeapTuning.returnLargeBuffersToTheSystem()
         await removeLeftovers()
         let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
                                                       gracefulShutdownSignals: [], logger: logger))

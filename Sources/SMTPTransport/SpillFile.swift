@@ -19,7 +19,16 @@ final class SpillFile {
     private var last: EventLoopFuture<Int32>
     private(set) var bytes = 0
 
-    init(directory: String, eventLoop: any EventLoop, threadPool: NIOThreadPool = .singleton) {
+    /// Spill writes go to page cache and take microseconds; NIO's shared pool also runs every fsync of the
+    /// queue (milliseconds each), and a write queued behind them would stall its connection. So they have
+    /// two threads of their own, started on first use and kept for the life of the process.
+    static let ioPool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 2)
+        pool.start()
+        return pool
+    }()
+
+    init(directory: String, eventLoop: any EventLoop, threadPool: NIOThreadPool = SpillFile.ioPool) {
         let path = directory + "/.tmp-spill-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
         self.path = path
         self.eventLoop = eventLoop
