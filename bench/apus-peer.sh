@@ -52,7 +52,7 @@ if [ "${APUS_RELAY:-1}" = 1 ]; then
   printf '# every recipient goes to the "remote" sink (bench/apus-peer.sh)\n*: sink@sink.test\n' \
     > "$ROOT/etc/domains/bench.test/aliases"
 else
-  "$APUS_BIN" user add bench@bench.test --password x --config "$ROOT/etc" >/dev/null
+  "$APUS_BIN" user add bench@bench.test --password bench-password --config "$ROOT/etc" >/dev/null
 fi
 
 ulimit -n 20000 2>/dev/null || true

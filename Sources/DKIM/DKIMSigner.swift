@@ -68,6 +68,22 @@ public struct DKIMSigner: Sendable {
         return out + message
     }
 
+    /// The DKIM-Signature fields (one per key, to be put on top) for a message whose body is not in memory:
+    /// `header` is its header section, `body` the digest of its body computed with `DKIMBodyHasher` in
+    /// `bodyCanonicalization` and no limit. Same fields as `sign(message:keys:)` gives for the whole message.
+    public func signatureFields(header: [UInt8], body: DKIMBodyDigest, keys: [DKIMSigningKey]) throws(DKIMSignError) -> [UInt8] {
+        let parsed: DKIMMessage
+        do { parsed = try DKIMMessage(header) } catch { throw .malformedMessage(error) }
+        guard parsed.headers.contains(where: { $0.hasName("from") }) else { throw .noFromHeader }
+        let h = headerList(for: parsed.headers)
+        var out: [UInt8] = []
+        for key in keys {
+            out += try signatureField(key: key, headers: parsed.headers, headerNames: h, bodyHash: body.hash.base64,
+                                      bodyLength: includeBodyLength ? Int(body.canonicalLength) : nil)
+        }
+        return out
+    }
+
     /// The h= list for these fields: each configured name as often as it occurs, over-signed names once more.
     public func headerList(for headers: [DKIMHeaderField]) -> [String] {
         var names: [String] = []

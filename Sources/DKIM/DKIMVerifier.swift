@@ -22,9 +22,39 @@ public struct DKIMVerifier: Sendable {
         } catch {
             return [DKIMVerificationResult(status: .permerror, reason: .malformedMessage("\(error)"))]
         }
+        var bodies = CanonicalBodies(body: parsed.body)
+        return await verify(parsed, bodies: &bodies, now: now)
+    }
+
+    /// The same for a message whose body is not in memory: `header` is its header section and `bodyHashes`
+    /// holds a digest for each of `bodyHashRequests(header:)`, computed over the body with `DKIMBodyHashSet`.
+    public func verify(header: [UInt8], bodyHashes: [DKIMBodyHashRequest: DKIMBodyDigest],
+                       now: Int64) async -> [DKIMVerificationResult] {
+        let parsed: DKIMMessage
+        do {
+            parsed = try DKIMMessage(header)
+        } catch {
+            return [DKIMVerificationResult(status: .permerror, reason: .malformedMessage("\(error)"))]
+        }
+        var bodies = CanonicalBodies(digests: bodyHashes)
+        return await verify(parsed, bodies: &bodies, now: now)
+    }
+
+    /// The body hashes the signatures of this header section ask for (at most `maxSignatures` of them).
+    public func bodyHashRequests(header: [UInt8]) -> Set<DKIMBodyHashRequest> {
+        guard let parsed = try? DKIMMessage(header) else { return [] }
+        var requests: Set<DKIMBodyHashRequest> = []
+        for field in parsed.headers.lazy.filter({ $0.hasName("dkim-signature") }).prefix(maxSignatures) {
+            if let sig = try? DKIMSignature.parse(field.valueBytes) {
+                requests.insert(DKIMBodyHashRequest(canonicalization: sig.bodyCanonicalization, length: sig.bodyLength))
+            }
+        }
+        return requests
+    }
+
+    func verify(_ parsed: DKIMMessage, bodies: inout CanonicalBodies, now: Int64) async -> [DKIMVerificationResult] {
         var results: [DKIMVerificationResult] = []
         var evaluated = 0
-        var bodies = CanonicalBodies(body: parsed.body)
         for field in parsed.headers where field.hasName("dkim-signature") {
             if evaluated >= maxSignatures {
                 var r = DKIMVerificationResult(status: .policy, reason: .tooManySignatures(limit: maxSignatures))
@@ -102,12 +132,10 @@ public struct DKIMVerifier: Sendable {
         }
 
         // §6.1.3: body hash, then header hash and signature.
-        var body = bodies[sig.bodyCanonicalization]
-        if let l = sig.bodyLength {
-            guard l <= Int64(body.count) else { return finish(.fail, .bodyLengthExceedsBody) }
-            body = Array(body.prefix(Int(l)))
+        switch bodies.hash(sig.bodyCanonicalization, length: sig.bodyLength) {
+        case .lengthExceedsBody: return finish(.fail, .bodyLengthExceedsBody)
+        case .hash(let hash): if hash != sig.bodyHash { return finish(.fail, .bodyHashMismatch) }
         }
-        if sha256(body) != sig.bodyHash { return finish(.fail, .bodyHashMismatch) }
 
         let signatureField = DKIMHeaderHash.removingSignatureValue(field)
         let data = DKIMHeaderHash.signedData(headers: message.headers, signedHeaders: sig.signedHeaders,
@@ -118,12 +146,41 @@ public struct DKIMVerifier: Sendable {
     }
 }
 
-/// Each canonical form of the body, computed at most once per message however many signatures use it.
+/// Each canonical form of the body, computed at most once per message however many signatures use it; or,
+/// for a body that was streamed, the digests computed beforehand.
 struct CanonicalBodies {
+    enum Outcome { case hash([UInt8]), lengthExceedsBody }
+
     let body: ArraySlice<UInt8>
+    let digests: [DKIMBodyHashRequest: DKIMBodyDigest]?
     private var cache: [DKIMCanonicalization: [UInt8]] = [:]
 
-    init(body: ArraySlice<UInt8>) { self.body = body }
+    init(body: ArraySlice<UInt8>) {
+        self.body = body
+        self.digests = nil
+    }
+
+    init(digests: [DKIMBodyHashRequest: DKIMBodyDigest]) {
+        self.body = []
+        self.digests = digests
+    }
+
+    mutating func hash(_ canonicalization: DKIMCanonicalization, length: Int64?) -> Outcome {
+        if let digests {
+            // A request the caller did not compute cannot match: report it as a mismatch, never a pass.
+            guard let digest = digests[DKIMBodyHashRequest(canonicalization: canonicalization, length: length)] else {
+                return .hash([])
+            }
+            if let length, length > digest.canonicalLength { return .lengthExceedsBody }
+            return .hash(digest.hash)
+        }
+        var canonical = self[canonicalization]
+        if let l = length {
+            guard l <= Int64(canonical.count) else { return .lengthExceedsBody }
+            canonical = Array(canonical.prefix(Int(l)))
+        }
+        return .hash(sha256(canonical))
+    }
 
     subscript(_ canonicalization: DKIMCanonicalization) -> [UInt8] {
         mutating get {

@@ -7,6 +7,13 @@ extension QueueRunner {
     /// One delivery attempt for every pending recipient of one message: load, group by route, hand each
     /// group to its courier, record the typed results, schedule what is left, queue the DSNs, save.
     public func process(_ id: String) async {
+        // Large messages are loaded whole: bound how many are in memory at once (DeliveryMemoryGate).
+        let gated = await memoryGate.enter(await spool.storedSize(id: id))
+        await attempt(id)
+        if gated > 0 { await memoryGate.leave(gated) }
+    }
+
+    func attempt(_ id: String) async {
         let loaded: (QueuedMessage, ByteBuffer)
         do { loaded = try await spool.load(id: id) } catch SpoolError.notFound {
             return

@@ -62,6 +62,7 @@ public actor QueueRunner {
     let jitter: @Sendable () -> Double
     let logger: Logger
     let destinations: DestinationLimiter
+    let memoryGate = DeliveryMemoryGate()
     /// Told of every recipient outcome: sent, deferred, bounced, delayed (metrics, the event store).
     let observer: (@Sendable (DeliveryEvent) -> Void)?
 

@@ -151,7 +151,9 @@ public struct FileSpool: Spool {
     /// an error too: the envelope line alone would send again to recipients already done.
     static func readMeta(dir: String, id: String, withBody: Bool) throws -> (QueuedMessage, ByteBuffer?) {
         let path = "\(dir)/\(id).msg"
-        guard let bytes = try readFile(path, in: dir) else { throw SpoolError.notFound(id) }
+        // The whole file into one buffer for a delivery; only up to the envelope line for a listing.
+        guard let buffer = try readQueueFile(path, in: dir, whole: withBody) else { throw SpoolError.notFound(id) }
+        let bytes = buffer.readableBytesView
         guard bytes.starts(with: magic) else { throw SpoolError.corrupt(path, "missing APUS-QUEUE header") }
         guard let nl = bytes[magic.count...].firstIndex(of: UInt8(ascii: "\n")) else {
             throw SpoolError.corrupt(path, "unterminated envelope line")
@@ -165,7 +167,7 @@ public struct FileSpool: Spool {
             meta = newer
         }
         var body: ByteBuffer?
-        if withBody { body = ByteBuffer(bytes: bytes[(nl + 1)...]) }
+        if withBody { body = buffer.getSlice(at: nl + 1, length: buffer.writerIndex - nl - 1) }   // no copy
         return (meta, body)
     }
 

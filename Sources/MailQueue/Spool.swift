@@ -9,6 +9,11 @@ public protocol Spool: Sendable {
     func load(id: String) async throws -> (QueuedMessage, ByteBuffer)
     func update(_ meta: QueuedMessage) async throws
     func remove(id: String) async throws
+    /// Stores a new message durably whose body is the file `bodyFile` (a large message written to disk as it
+    /// arrived): `header` then that file's bytes. The file is left in place. Default: `FileSpool+Spilled.swift`.
+    func storeSpilled(_ meta: QueuedMessage, header: ByteBuffer, bodyFile: String) async throws
+    /// The stored size of a message without loading it, nil when unknown.
+    func storedSize(id: String) async -> Int?
 }
 
 public enum SpoolError: Error, CustomStringConvertible {

@@ -26,6 +26,12 @@ struct InboundAuthenticator: Sendable {
         let bytes = Array(message.readableBytesView)
         let now = Int64(Date().timeIntervalSince1970)
         let dkimResults = await DKIMVerifier(lookup: dnsKeyLookup(resolver)).verify(message: bytes, now: now)
+        return await conclude(dkimResults, header: bytes, envelope: envelope)
+    }
+
+    /// DMARC over the DKIM results and the SPF result of MAIL FROM, and the Authentication-Results field.
+    /// `header` is the message or its header section (only the From field is read).
+    func conclude(_ dkimResults: [DKIMVerificationResult], header bytes: [UInt8], envelope: Envelope) async -> Outcome {
         var parts: [String] = []
         parts.append(envelope.annotations["spf.ar"] ?? "spf=none")
         if dkimResults.isEmpty {

@@ -41,11 +41,20 @@ struct InboundReports: Sendable {
         logger.notice("unsubscribe: <\(target.recipient)> unsubscribed from \(target.domain) (mailto)")
     }
 
-    func handle(id: String, mailFrom: String, recipients: [QueuedMessage.Recipient], message: ByteBuffer) async {
+    /// True when `handle` would read this message: a bounce (null sender) or mail to the complaints address.
+    func wouldHandle(mailFrom: String, recipients: [QueuedMessage.Recipient]) -> Bool {
+        mailFrom.isEmpty || isToComplaints(recipients)
+    }
+
+    func isToComplaints(_ recipients: [QueuedMessage.Recipient]) -> Bool {
         let complaints = complaintsAddress.lowercased()
-        let toComplaints = !complaints.isEmpty && recipients.contains {
+        return !complaints.isEmpty && recipients.contains {
             $0.address.lowercased() == complaints || $0.original.lowercased() == complaints
         }
+    }
+
+    func handle(id: String, mailFrom: String, recipients: [QueuedMessage.Recipient], message: ByteBuffer) async {
+        let toComplaints = isToComplaints(recipients)
         guard toComplaints || mailFrom.isEmpty else { return }
         let bytes = Array(message.readableBytesView)
         let now = Date()

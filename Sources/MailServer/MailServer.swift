@@ -44,6 +44,8 @@ public final class MailServer: Service, Sendable {
     private let bound = BoundAddresses()
     /// Every open SMTP session, to say 421 to at shutdown.
     let openChannels = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
+    /// DATA held in memory by all SMTP connections together; past it, large messages go to disk at once.
+    let dataBudget = DataMemoryBudget()
     /// Counters for `GET /metrics`.
     public let metrics: ServerMetrics
     /// `[listen] admin`: /healthz and /metrics.
@@ -319,6 +321,7 @@ public final class MailServer: Service, Sendable {
             minDataRate: config.limits.minDataRate)
         let checking = kind == .mx && config.checks.enabled
         draft.session.checkSenders = checking
+        draft.spill = DataSpillPolicy(directory: spool.directory, budget: dataBudget)
         let settings = draft   // a constant for the @Sendable initializer below
         let senderChecker = checking ? SenderChecker(resolver: resolver, hostname: config.hostname,
                                                      rejectFail: config.checks.rejectSPFFail, logger: logger) : nil

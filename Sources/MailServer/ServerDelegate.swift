@@ -87,10 +87,21 @@ final class ServerDelegate: SMTPServerDelegate {
         await accept(envelope: envelope, message: message, connection: connection, source: connection.listener.rawValue)
     }
 
+    func accept(envelope: Envelope, spilled: SpilledMessage, connection: ConnectionInfo) async -> Result<String, SMTPReply> {
+        await accept(envelope: envelope, content: .spilled(spilled), connection: connection, source: connection.listener.rawValue)
+    }
+
     /// `source` names the way in for the `queued` event: mx, submission, submissions, api.
     func accept(envelope: Envelope, message: ByteBuffer, connection: ConnectionInfo, source: String) async -> Result<String, SMTPReply> {
+        await accept(envelope: envelope, content: .memory(message), connection: connection, source: source)
+    }
+
+    /// The acceptance of every message: loop check, unsubscribe requests, recipients, free space, inbound
+    /// checks or DKIM signing, the trace fields on top, the queue file, events. `content` is the message in
+    /// memory, or a large one's header in memory and body on disk (`ServerDelegate+Spilled.swift`).
+    func accept(envelope: Envelope, content: MessageContent, connection: ConnectionInfo, source: String) async -> Result<String, SMTPReply> {
         let started = ContinuousClock.now
-        if Self.receivedCount(message) > Self.maxReceivedHeaders {
+        if Self.receivedCount(content.header) > Self.maxReceivedHeaders {
             logger.notice("refused message from \(connection.remoteAddress): more than \(Self.maxReceivedHeaders) Received headers (mail loop?)")
             return .failure(.c554MailLoop)
         }
@@ -101,7 +112,7 @@ final class ServerDelegate: SMTPServerDelegate {
             if case .mailbox(let m) = $0 { return policy.isUnsubscribeMailbox(m) } else { return false }
         }
         if !unsubscribes.isEmpty {
-            await reports?.unsubscribe(message: message, from: connection.remoteAddress)
+            await reports?.unsubscribe(message: content.header, from: connection.remoteAddress)
             envelope.recipients.removeAll { unsubscribes.contains($0) }
             if envelope.recipients.isEmpty { return .success(QueuedMessage.newID()) }
         }
@@ -113,19 +124,19 @@ final class ServerDelegate: SMTPServerDelegate {
             return .failure(.c451AliasError)
         }
         // The queue's high-water mark (RFC 3463 X.3.1: mail system full): nothing accepted that cannot be kept.
-        if let free = Self.freeBytes(config.dataDir + "/queue"), free < config.delivery.queueMinFreeBytes + message.readableBytes {
+        if let free = Self.freeBytes(config.dataDir + "/queue"), free < config.delivery.queueMinFreeBytes + content.size {
             logger.error("queue disk nearly full (\(free) bytes free, minimum \(config.delivery.queueMinFreeBytes)): refusing mail from \(connection.remoteAddress)")
-            return .failure(SMTPReply(452, EnhancedStatusCode(4, 3, 1), "Insufficient system storage; try again later"))
+            return .failure(.c452InsufficientStorage)
         }
         let id = QueuedMessage.newID()
         let received = ReceivedHeader(clientName: envelope.clientName, clientAddress: connection.remoteAddress,
                                       hostname: config.hostname, protocolName: envelope.protocolName, queueID: id,
                                       tlsVersion: connection.tlsVersion, date: Date()).rendered
-        var message = message
+        var content = content
         var authResults: String?
         if envelope.authenticatedUser == nil, let inboundAuthenticator {
-            message = InboundAuthenticator.removingForgedResults(message, hostname: config.hostname)
-            let outcome = await inboundAuthenticator.evaluate(message: message, envelope: envelope)
+            content.header = InboundAuthenticator.removingForgedResults(content.header, hostname: config.hostname)
+            let outcome = await content.evaluate(inboundAuthenticator, envelope: envelope)
             if let refusal = outcome.refusal {
                 logger.notice("refused message from \(connection.remoteAddress) mail from \(envelope.mailFrom): \(refusal)")
                 return .failure(refusal)
@@ -133,42 +144,49 @@ final class ServerDelegate: SMTPServerDelegate {
             authResults = outcome.headerField
         }
         var full = ByteBuffer()
-        full.reserveCapacity(received.utf8.count + message.readableBytes)
+        full.reserveCapacity(received.utf8.count + content.inMemoryBytes)
         if let authResults { full.writeString(authResults + "\r\n") }               // RFC 8601 §5: at the top
         for field in envelope.traceFields { full.writeString(field + "\r\n") }   // Received-SPF
         full.writeString(received)
         // Submitted mail from our domains is DKIM-signed; mail arriving on port 25 is not touched.
-        var body = envelope.authenticatedUser != nil
-            ? await signer.sign(message, isLocalDomain: { [directory] in directory.current.isLocalDomain($0) })
-            : message
-        full.writeBuffer(&body)
+        if envelope.authenticatedUser != nil {
+            content = await content.signed(by: signer, isLocalDomain: { [directory] in directory.current.isLocalDomain($0) })
+        }
+        var inMemory = content.header
+        full.writeBuffer(&inMemory)
+        let size = full.readableBytes + content.bodyFileBytes
         let mailFrom = envelope.mailFrom.mailbox.map { "\($0.encodedLocalPart)@\($0.domain.lookupKey)" } ?? ""
         var meta = QueuedMessage(id: id, mailFrom: mailFrom, recipients: recipients, receivedAt: Date(),
                                  clientAddress: connection.remoteAddress, clientName: envelope.clientName,
                                  authenticatedUser: envelope.authenticatedUser,
-                                 smtputf8: envelope.parameters.smtputf8, size: full.readableBytes)
+                                 smtputf8: envelope.parameters.smtputf8, size: size)
         if envelope.parameters.requireTLS { meta.requireTLS = true }   // RFC 8689 §4.1: tag the message
         do {
-            try await spool.store(meta, message: full)
+            if case .spilled(let spilled) = content {
+                try await spool.storeSpilled(meta, header: full, bodyFile: spilled.bodyPath)
+            } else {
+                try await spool.store(meta, message: full)
+            }
         } catch {
             logger.error("queue write failed for message from \(connection.remoteAddress): \(error)")
             return .failure(.c451LocalError)
         }
-        logger.info("queued id=\(id) from=<\(mailFrom)> to=\(recipients.map { "<\($0.command.map { "|\($0)" } ?? $0.address)>" }.joined(separator: ",")) size=\(full.readableBytes) client=\(connection.remoteAddress) helo=\(envelope.clientName) tls=\(connection.tlsVersion ?? "none")\(meta.requiresTLS ? " requiretls=yes" : "") auth=\(envelope.authenticatedUser ?? "-") listener=\(connection.listener.rawValue)")
+        logger.info("queued id=\(id) from=<\(mailFrom)> to=\(recipients.map { "<\($0.command.map { "|\($0)" } ?? $0.address)>" }.joined(separator: ",")) size=\(size) client=\(connection.remoteAddress) helo=\(envelope.clientName) tls=\(connection.tlsVersion ?? "none")\(meta.requiresTLS ? " requiretls=yes" : "") auth=\(envelope.authenticatedUser ?? "-") listener=\(connection.listener.rawValue)")
         metrics.messageAccepted(connection.listener)
         metrics.accepted(after: ContinuousClock.now - started, source: source)
         if let events {
             let domain = EventWiring.domain(of: mailFrom)
             let now = meta.receivedAt
             events.record(recipients.map { r in
-                var detail = ["source": source, "size": String(full.readableBytes)]
+                var detail = ["source": source, "size": String(size)]
                 if r.original.lowercased() != r.address.lowercased() { detail["original_recipient"] = r.original }
                 return NewEvent(type: .queued, time: now, messageID: id, recipient: r.address, domain: domain,
                                 detail: detail, sender: mailFrom)
             })
         }
-        if envelope.authenticatedUser == nil, let reports {
-            await reports.handle(id: id, mailFrom: mailFrom, recipients: recipients, message: full)
+        if envelope.authenticatedUser == nil, let reports, reports.wouldHandle(mailFrom: mailFrom, recipients: recipients) {
+            await reports.handle(id: id, mailFrom: mailFrom, recipients: recipients,
+                                 message: await content.forReports(full))
         }
         delivered(id)
         return .success(id)

@@ -38,6 +38,19 @@ public struct DataDecoder: Sendable {
         self.message = allocator.buffer(capacity: min(maxBytes, 16 * 1024))
     }
 
+    /// Decoded bytes held so far and not yet taken (`takeStored`).
+    public var storedBytes: Int { message.readableBytes }
+
+    /// Hands over the decoded bytes held so far, so that the shell can write a large message to disk as it
+    /// arrives; the decoder goes on with an empty buffer, and the final outcome's `message` holds only what
+    /// came after the last call. Size limit and violations still count the whole message. `reserving`: the
+    /// capacity of the new buffer (the shell's write size, so that it does not grow by doubling each time).
+    public mutating func takeStored(reserving capacity: Int = 16 * 1024) -> ByteBuffer {
+        let taken = message
+        message = ByteBufferAllocator().buffer(capacity: capacity)
+        return taken
+    }
+
     private mutating func emit(_ byte: UInt8) {
         size += 1
         if size <= maxBytes { message.writeInteger(byte) }

@@ -84,6 +84,9 @@ extension SMTPReply {
     }
     public static let c451LocalError = SMTPReply(451, EnhancedStatusCode(4, 3, 0),
         "Local error while storing the message; it was not accepted, try again later")
+    /// RFC 3463 X.3.1 (mail system full): the queue's disk is (nearly) full.
+    public static let c452InsufficientStorage = SMTPReply(452, EnhancedStatusCode(4, 3, 1),
+        "Insufficient system storage; try again later")
     public static let c452TooManyRecipients = SMTPReply(452, EnhancedStatusCode(4, 5, 3),
         "Too many recipients in this transaction; send the rest in another one")
     public static let c454TLSUnavailable = SMTPReply(454, EnhancedStatusCode(4, 7, 0),

@@ -2,6 +2,7 @@
 /// It drives the pure `SMTPSession` and hands credentials and accepted messages to a delegate.
 import Logging
 import NIOCore
+import NIOPosix
 import SMTPProtocol
 
 /// Facts about one connection, for logs, Received headers and policy.
@@ -29,6 +30,20 @@ public protocol SMTPServerDelegate: Sendable {
     func accept(envelope: Envelope, message: ByteBuffer, connection: ConnectionInfo) async -> Result<String, SMTPReply>
     /// Checks the envelope sender of an unauthenticated session (SPF at MAIL FROM).
     func checkSender(_ sender: ReversePath, heloName: String, connection: ConnectionInfo) async -> SenderVerdict
+    /// The same as `accept(envelope:message:connection:)` for a message that was written to disk as it
+    /// arrived (`SMTPServerSettings.spill`). The file is removed when this returns.
+    func accept(envelope: Envelope, spilled: SpilledMessage, connection: ConnectionInfo) async -> Result<String, SMTPReply>
+}
+
+extension SMTPServerDelegate {
+    /// Reads the message into memory and accepts it as usual (for delegates that do not stream).
+    public func accept(envelope: Envelope, spilled: SpilledMessage, connection: ConnectionInfo) async -> Result<String, SMTPReply> {
+        let message: ByteBuffer
+        do { message = try await NIOThreadPool.singleton.runIfActive { try spilled.readWhole() } } catch {
+            return .failure(.c451LocalError)
+        }
+        return await accept(envelope: envelope, message: message, connection: connection)
+    }
 }
 
 extension SMTPServerDelegate {
@@ -48,6 +63,8 @@ public struct SMTPServerSettings: Sendable {
     public var minDataRate: Int
     /// Delay before answering a failed AUTH, to slow down guessing.
     public var authFailureDelay: TimeAmount
+    /// Large messages go to disk as they arrive (nil: every message is held in memory).
+    public var spill: DataSpillPolicy?
 
     public init(session: SessionConfiguration, maxCommandLineBytes: Int = 4096,
                 commandTimeout: TimeAmount = .minutes(5), dataTimeout: TimeAmount = .minutes(10),

@@ -28,19 +28,25 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
 
     var session: SMTPSession
     private var framer: LineFramer
-    private var dataDecoder: DataDecoder?
+    var dataDecoder: DataDecoder?
     private var buffer: ByteBuffer
-    private var waiting = false
+    var waiting = false
     private var closing = false
     private var tlsContext: NIOSSLContext?
     var info: ConnectionInfo
-    private let settings: SMTPServerSettings
-    private let delegate: any SMTPServerDelegate
+    let settings: SMTPServerSettings
+    let delegate: any SMTPServerDelegate
     var logger: Logger
     private var timeout: Scheduled<Void>?
     private var deadline = NIODeadline.distantFuture
     private var greeted = false
-    private var shuttingDown = false
+    var shuttingDown = false
+    /// The DATA in progress is being written to disk (`SMTPServerHandler+Spill.swift`).
+    var spill: DataSpill?
+    /// Bytes of the DATA in progress counted against the spill policy's memory budget.
+    var charged = 0
+    /// Bytes of a finished DATA still counted until its enqueue ends.
+    var pendingCharge = 0
 
     public init(settings: SMTPServerSettings, policy: any SessionPolicy, delegate: any SMTPServerDelegate,
                 tlsContext: NIOSSLContext?, info: ConnectionInfo, logger: Logger) {
@@ -67,6 +73,7 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
 
     public func channelInactive(context: ChannelHandlerContext) {
         timeout?.cancel()
+        abandonData()
         logger.info("disconnect from \(info.remoteAddress)")
         context.fireChannelInactive()
     }
@@ -120,17 +127,23 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
 
     /// Runs framing and the session over the buffered input until it is used up or an
     /// asynchronous step must finish first.
-    private func processBuffer(context: ChannelHandlerContext) {
+    func processBuffer(context: ChannelHandlerContext) {
         while !waiting && !closing {
             if dataDecoder != nil {
-                guard let outcome = dataDecoder!.decode(&buffer) else { break }
+                guard let outcome = dataDecoder!.decode(&buffer) else {
+                    spillIfDue(context: context)
+                    break
+                }
                 dataDecoder = nil
+                pendingCharge = charged
+                charged = 0
                 logger.debug("-> [message: \(outcome.size) bytes\(outcome.violation.map { ", \($0)" } ?? "")\(outcome.oversized ? ", oversized" : "")]")
                 resetTimeout(context: context, settings.commandTimeout)
                 let envelope = session.envelopeForLog
                 let actions = session.dataReceived(outcome)
                 logRefusal(actions, verb: "DATA", envelope: envelope)
                 perform(actions, context: context)
+                dataFinished()
                 continue
             }
             guard let event = framer.next(&buffer) else { break }
@@ -152,7 +165,7 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
         context.flush()
     }
 
-    private func perform(_ actions: [SessionAction], context: ChannelHandlerContext) {
+    func perform(_ actions: [SessionAction], context: ChannelHandlerContext) {
         for action in actions {
             switch action {
             case .reply(let reply):
@@ -182,9 +195,17 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
             case .enqueue(let envelope, let message):
                 pause(context: context)
                 let delegate = self.delegate, info = self.info
-                let logged = session.envelopeForLog
-                let stored = onLoop(context) { await delegate.accept(envelope: envelope, message: message, connection: info) }
-                stored.assumeIsolated().whenSuccess { result in
+                let promise = context.eventLoop.makePromise(of: Result<String, SMTPReply>.self)
+                if let spill {
+                    self.spill = nil
+                    enqueueSpilled(spill, tail: message, envelope: envelope, promise: promise, context: context)
+                } else {
+                    promise.completeWith(onLoop(context) { await delegate.accept(envelope: envelope, message: message, connection: info) })
+                }
+                let (logged, charge) = (session.envelopeForLog, pendingCharge)
+                pendingCharge = 0
+                promise.futureResult.hop(to: context.eventLoop).assumeIsolated().whenSuccess { result in
+                    self.settings.spill?.budget.release(charge)
                     switch result {
                     case .success(let id): self.resume(self.session.enqueued(id: id), context: context)
                     case .failure(let reply):
@@ -223,7 +244,7 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
     }
 
     /// The server is stopping: `421` and close (RFC 5321 §3.8), after any reply already due.
-    private func closeForShutdown(context: ChannelHandlerContext) {
+    func closeForShutdown(context: ChannelHandlerContext) {
         guard !closing else { return }
         closing = true
         timeout?.cancel()
@@ -234,7 +255,7 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
         }
     }
 
-    private func pause(context: ChannelHandlerContext) {
+    func pause(context: ChannelHandlerContext) {
         waiting = true
         context.flush()
         context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }

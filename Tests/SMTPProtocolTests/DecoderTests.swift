@@ -115,6 +115,31 @@ struct DataDecoderTests {
         }
     }
 
+    /// A large message's bytes are taken out as they are decoded (the shell writes them to disk): what was
+    /// taken plus the final outcome is the message, under any chunking; size and violations count it whole.
+    @Test(arguments: cases.filter { $0.message != nil })
+    func takingStoredBytesAsTheyComeLosesNothing(_ c: Case) {
+        for chunks in chunkings(Array(c.input.utf8)) {
+            var decoder = DataDecoder(maxBytes: 1000)
+            var buffer = ByteBuffer()
+            var taken = ""
+            var outcome: DataDecoder.Outcome?
+            for chunk in chunks where outcome == nil {
+                buffer.writeBytes(chunk)
+                outcome = decoder.decode(&buffer)
+                if outcome == nil {
+                    let held = decoder.storedBytes
+                    let piece = decoder.takeStored(reserving: 8)
+                    #expect(piece.readableBytes == held && decoder.storedBytes == 0)
+                    taken += String(buffer: piece)
+                }
+            }
+            #expect(outcome.map { taken + String(buffer: $0.message) } == c.message, "chunks \(chunks.map(\.count))")
+            #expect(outcome?.size == c.message?.utf8.count)
+            #expect(outcome?.violation == c.violation)
+        }
+    }
+
     @Test func oversizedIsReadToTheEndButNotStored() {
         var decoder = DataDecoder(maxBytes: 10)
         var buffer = ByteBuffer(string: String(repeating: "y", count: 5000) + "\r\n.\r\nNOOP\r\n")
