@@ -76,7 +76,9 @@ def main():
             stop.set()
             for t in threads:
                 t.join(30)
-            leftovers = [n for n in os.listdir(server.queue_dir) if n.startswith(".tmp-")]
+            temps = [n for n in os.listdir(server.queue_dir) if n.startswith(".tmp-")]
+            # Empty ones are the queue writer's recycled files; the others were being written when it died.
+            leftovers = [n for n in temps if os.path.getsize(os.path.join(server.queue_dir, n)) > 0]
             server.start_serve()
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
@@ -85,17 +87,21 @@ def main():
                     break
                 time.sleep(0.2)
             time.sleep(0.5)
+            # The start removed every temp file of the killed process (the live server may have new ones,
+            # but none of the old names).
+            remaining = set(temps) & set(os.listdir(server.queue_dir))
             local = local_counts(server)
             lost = [m for m in acked if local.get(m, 0) == 0 or sink.count(m) == 0]
             local_dupes = [m for m in acked if local.get(m, 0) > 1]
             remote_dupes = [m for m in acked if sink.count(m) > 1]
-            ok = not lost and not local_dupes
+            ok = not lost and not local_dupes and not remaining
             passed, failed = passed + ok, failed + (not ok)
             total_acked += len(acked)
             total_lost += len(lost)
             total_remote_dupes += len(remote_dupes)
             print(f"trial {trial + 1:2d}: acked {len(acked):4d}  lost {len(lost)}  local duplicates {len(local_dupes)}  "
-                  f"remote duplicates {len(remote_dupes)}  temp files left by the kill {len(leftovers)}"
+                  f"remote duplicates {len(remote_dupes)}  half-written temp files {len(leftovers)} "
+                  f"(+{len(temps) - len(leftovers)} empty recycled), not removed at start {len(remaining)}"
                   + ("" if ok else f"  ✘ lost {lost[:5]} dupes {local_dupes[:5]}"), flush=True)
         print(f"total: acked {total_acked}, lost {total_lost}, remote duplicates {total_remote_dupes}")
     finally:

@@ -48,6 +48,7 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw CLIError("\(error)")
         }
+        await server.removeLeftovers()   // before any service can write a temp file
         let group = ServiceGroup(configuration: .init(
             services: server.services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],

@@ -222,23 +222,21 @@ final class SpoolWriter: @unchecked Sendable {
         return nil
     }
 
-    /// Step 3 for a delivered message: its state file unlinked, its message file emptied and kept for reuse
-    /// (or unlinked when the pool is full). A message already gone is not an error.
+    /// Step 3 for a delivered message: its message file renamed to a temp name and emptied for reuse (or
+    /// unlinked when the pool is full), then its state file unlinked. In that order, a process killed in
+    /// between leaves a temp file (removed at the next start), never an empty `<id>.msg`, and never a
+    /// message without its state (which would send it again to recipients already done). A message already
+    /// gone is not an error.
     private func unlinkMessage(_ id: String) -> (any Error)? {
-        unlinkat(dirFD, "\(id).state", 0)
         let name = "\(id).msg"
+        defer { unlinkat(dirFD, "\(id).state", 0) }
         if pool.count < poolLimit {
-            let fd = openat(dirFD, name, O_WRONLY | O_TRUNC | O_CLOEXEC)
-            if fd >= 0 {
-                close(fd)
-                let temp = DurableFile.temporaryPrefix + String(UInt64.random(in: 0...UInt64.max), radix: 16)
-                if renameat(dirFD, name, dirFD, temp) == 0 {
-                    pool.append(temp)
-                    return nil
-                }
-            } else if errno == ENOENT {
+            let temp = DurableFile.temporaryPrefix + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+            if renameat(dirFD, name, dirFD, temp) == 0 {
+                if truncateat(temp) { pool.append(temp) } else { unlinkat(dirFD, temp, 0) }
                 return nil
             }
+            if errno == ENOENT { return nil }
         }
         guard unlinkat(dirFD, name, 0) == 0 || errno == ENOENT else {
             return DurableFile.IOError(operation: .unlink, path: "\(directory)/\(name)", errno: errno)

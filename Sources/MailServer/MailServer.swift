@@ -292,8 +292,10 @@ public final class MailServer: Service, Sendable {
     }
 
     /// Temp files of writes a crash interrupted (queue and Maildir `tmp/`), removed before anything is
-    /// written again, with one log line per directory that had some.
-    func removeLeftovers() async {
+    /// written again, with one log line per directory that had some. Call it before `services` run (`run()`
+    /// does; `apus serve`, which runs the services in a group of its own, calls it first): nothing may be
+    /// writing then.
+    public func removeLeftovers() async {
         let queue = spool.directory, mail = "\(config.dataDir)/mail"
         let found = try? await NIOThreadPool.singleton.runIfActive {
             (DurableFile.removeLeftovers(in: queue), MaildirWriter.removeLeftovers(mailRoot: mail))

@@ -50,7 +50,11 @@ extension ImportChasquidTests {
         for _ in 0..<300 {
             dumped = (try? FileManager.default.contentsOfDirectory(atPath: dump)) ?? []
             mailboxes = ((try? FileManager.default.contentsOfDirectory(atPath: source.delivered)) ?? []).sorted()
-            if !dumped.isEmpty && mailboxes.count == 2 { break }
+            // The MDA creates its file before it writes it: wait for the content too.
+            let written = mailboxes.allSatisfy {
+                ((try? String(contentsOfFile: "\(source.delivered)/\($0)", encoding: .utf8)) ?? "").contains("Hello from chasquid.")
+            }
+            if !dumped.isEmpty && mailboxes.count == 2 && written { break }
             try await Task.sleep(for: .milliseconds(100))
         }
         let log = (try? String(contentsOfFile: "\(source.root)/apus.log", encoding: .utf8)) ?? ""

@@ -40,7 +40,7 @@ struct LargeMessageTests {
 
     static func spillFiles(_ server: TestServer) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: server.dataDirectory + "/queue")) ?? [])
-            .filter { $0.hasPrefix(".tmp-") }
+            .filter { $0.hasPrefix(".tmp-spill-") }   // not the queue writer's recycled (empty) temp files
     }
 
     /// Sends the transaction up to DATA; returns the client after the 354.
