@@ -24,6 +24,9 @@ func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         var expected = record
         expected.impliedPolicy = false
         let encoded = record.description
+        // The re-serialised form spells out an implied `p=none`, so a record near the length limit can come
+        // back longer than the parser accepts (found by a 10-minute run): compare only what fits.
+        guard encoded.utf8.count <= DMARCLimits.maxRecordLength else { return 0 }
         guard let again = try? DMARCRecord(parsing: encoded), again == expected else {
             fatalError("record does not round-trip: \(text) -> \(encoded)")
         }

@@ -71,7 +71,9 @@ public struct FeedbackReport: Sendable, Hashable {
         guard let report = ReportParts.find(root, reportType: "feedback-report"),
               let part = report.parts.first(where: { $0.contentType == "message/feedback-report" }) else { return nil }
         let fields = ReportParts.fieldBlocks(part.body).first ?? []
-        guard let type = ReportParts.value(fields, "Feedback-Type") else { return nil }
+        // RFC 5965 §3.1: Feedback-Type is required and is a token; an empty one is no report.
+        guard let type = ReportParts.value(fields, "Feedback-Type")?.trimmingCharacters(in: .whitespaces),
+              !type.isEmpty else { return nil }
         let original = ReportParts.returnedHeaders(report)
         let rcpt = ReportParts.value(fields, "Original-Rcpt-To").map(ReportParts.address)
             ?? original?.header("To").map(ReportParts.address)
