@@ -39,7 +39,8 @@ extension DurableFile {
         return copied
     }
 
-    static func writeAll(_ fd: Int32, _ chunk: UnsafeRawBufferPointer, path: String) throws {
+    /// All of `chunk` to `fd` (short writes continued, EINTR retried); `path` names the file in the error.
+    public static func writeAll(_ fd: Int32, _ chunk: UnsafeRawBufferPointer, path: String) throws {
         var offset = 0
         while offset < chunk.count {
             let n = Glibc.write(fd, chunk.baseAddress! + offset, chunk.count - offset)

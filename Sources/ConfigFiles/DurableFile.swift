@@ -106,17 +106,7 @@ public enum DurableFile {
         defer { if !ok { unlink(tmp) } }
         defer { close(fd) }
         try prepare(fd, tmp)
-        for chunk in chunks {
-            var offset = 0
-            while offset < chunk.count {
-                let n = Glibc.write(fd, chunk.baseAddress! + offset, chunk.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw IOError(operation: .write, path: tmp, errno: errno)
-                }
-                offset += n
-            }
-        }
+        for chunk in chunks { try writeAll(fd, chunk, path: tmp) }
         guard fsync(fd) == 0 else { throw IOError(operation: .fsync, path: tmp, errno: errno) }
         ok = true
         return tmp

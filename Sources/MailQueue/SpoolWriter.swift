@@ -192,8 +192,8 @@ final class SpoolWriter: @unchecked Sendable {
         }
         let name = temp!
         do {
-            try store.header.withUnsafeBytes { try Self.writeAll(fd, $0, path: name) }
-            try store.body.withUnsafeReadableBytes { try Self.writeAll(fd, $0, path: name) }
+            try store.header.withUnsafeBytes { try DurableFile.writeAll(fd, $0, path: name) }
+            try store.body.withUnsafeReadableBytes { try DurableFile.writeAll(fd, $0, path: name) }
         } catch {
             close(fd)
             recycle(name)
@@ -254,18 +254,6 @@ final class SpoolWriter: @unchecked Sendable {
         guard fd >= 0 else { return false }
         close(fd)
         return true
-    }
-
-    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw DurableFile.IOError(operation: .write, path: path, errno: errno)
-            }
-            offset += n
-        }
     }
 
     /// `syncfs(2)` (Linux ≥ 2.6.39; errors reported since 5.8), looked up at run time: Swift's Glibc module
