@@ -133,9 +133,15 @@ print(json.dumps(out))
 """#
 
     static func parse(_ message: String) throws -> [String: Any] {
+        try run(script, on: message)
+    }
+
+    /// Runs the Python program `source` with `message` on its standard input; its standard output read as
+    /// one JSON object.
+    static func run(_ source: String, on message: String) throws -> [String: Any] {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = ["-c", script]
+        process.arguments = ["-c", source]
         let input = Pipe(), output = Pipe()
         process.standardInput = input
         process.standardOutput = output
