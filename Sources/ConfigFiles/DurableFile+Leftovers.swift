@@ -25,6 +25,11 @@ extension DurableFile {
     /// The prefix of every temp file `write` makes.
     public static let temporaryPrefix = ".tmp-"
 
+    /// A new temp file name (`.tmp-<random hex>`), removed at start by `removeLeftovers` if a crash leaves it.
+    public static func temporaryName() -> String {
+        temporaryPrefix + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+    }
+
     /// Removes the regular files in `directory` (not below it) whose name `isLeftover` accepts — by default
     /// `DurableFile`'s own `.tmp-*`. A missing directory is nothing to do. Call it only when no writer can
     /// be running: at start, before the listeners open.

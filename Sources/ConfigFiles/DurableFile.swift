@@ -99,7 +99,7 @@ public enum DurableFile {
     /// `chunks`, fsync'd; its path. Removed again when anything fails.
     static func temporaryCopy(_ chunks: [UnsafeRawBufferPointer], in dir: String,
                               prepare: (Int32, String) throws -> Void) throws -> String {
-        let tmp = dir + "/.tmp-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        let tmp = dir + "/" + temporaryName()
         let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw IOError(operation: .create, path: tmp, errno: errno) }
         var ok = false

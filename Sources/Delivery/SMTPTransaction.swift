@@ -51,7 +51,7 @@ enum SMTPTransaction {
         }
         let extensions = ehlo.extensions
         let pipelining = extensions["PIPELINING"] != nil
-        if resetFirst && !pipelining { try await reset(connection, timeouts: timeouts) }
+        if resetFirst && !pipelining { try await reset(connection, timeouts: timeouts, send: true) }
         let size = message.readableBytes
         var parameters = ""
         if let limit = extensions["SIZE"] {
@@ -81,7 +81,7 @@ enum SMTPTransaction {
         var dataReply: SMTPClientReply?
         if pipelining {
             try await connection.send((resetFirst ? ["RSET"] : []) + [mailCommand] + rcptCommands + ["DATA"])
-            if resetFirst { try await resetReply(connection, timeouts: timeouts) }
+            if resetFirst { try await reset(connection, timeouts: timeouts, send: false) }
             mailReply = try await connection.readReply(timeout: t.mailAndRcpt, waitingFor: "the reply to MAIL")
             for _ in recipients {
                 rcptReplies.append(try await connection.readReply(timeout: t.mailAndRcpt, waitingFor: "the reply to RCPT"))
@@ -121,19 +121,14 @@ enum SMTPTransaction {
         return results
     }
 
-    /// `RSET` as a command of its own (a server without PIPELINING).
-    static func reset(_ connection: SMTPClientConnection, timeouts: SMTPClientTimeouts) async throws {
+    /// The reply to `RSET`, sent first when `send` (a server without PIPELINING; else it went out with the
+    /// pipelined group). Any failure is `ResetFailed`: nothing of this message was sent yet.
+    static func reset(_ connection: SMTPClientConnection, timeouts: SMTPClientTimeouts, send: Bool) async throws {
         let reply: SMTPClientReply
-        do { reply = try await connection.command("RSET", timeout: timeouts.mailAndRcpt) } catch {
-            throw ResetFailed(reason: "\(error)")
-        }
-        guard reply.code == 250 else { throw ResetFailed(reason: "\(reply)") }
-    }
-
-    /// The reply to a pipelined `RSET`.
-    static func resetReply(_ connection: SMTPClientConnection, timeouts: SMTPClientTimeouts) async throws {
-        let reply: SMTPClientReply
-        do { reply = try await connection.readReply(timeout: timeouts.mailAndRcpt, waitingFor: "the reply to RSET") } catch {
+        do {
+            if send { try await connection.send(["RSET"]) }
+            reply = try await connection.readReply(timeout: timeouts.mailAndRcpt, waitingFor: "the reply to RSET")
+        } catch {
             throw ResetFailed(reason: "\(error)")
         }
         guard reply.code == 250 else { throw ResetFailed(reason: "\(reply)") }

@@ -179,7 +179,7 @@ final class SpoolWriter: @unchecked Sendable {
             if fd < 0 { unlinkat(dirFD, recycled, 0); temp = nil }
         }
         if temp == nil {
-            let name = DurableFile.temporaryPrefix + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+            let name = DurableFile.temporaryName()
             fd = openat(dirFD, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
             guard fd >= 0 else { throw DurableFile.IOError(operation: .create, path: "\(directory)/\(name)", errno: errno) }
             if let owner, fchown(fd, owner.uid, owner.gid) != 0 {
@@ -231,9 +231,9 @@ final class SpoolWriter: @unchecked Sendable {
         let name = "\(id).msg"
         defer { unlinkat(dirFD, "\(id).state", 0) }
         if pool.count < poolLimit {
-            let temp = DurableFile.temporaryPrefix + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+            let temp = DurableFile.temporaryName()
             if renameat(dirFD, name, dirFD, temp) == 0 {
-                if truncateat(temp) { pool.append(temp) } else { unlinkat(dirFD, temp, 0) }
+                recycle(temp)
                 return nil
             }
             if errno == ENOENT { return nil }

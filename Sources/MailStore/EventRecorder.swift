@@ -64,8 +64,8 @@ public final class EventRecorder: Service, Sendable {
 
     public func run() async throws {
         for await _ in signals.cancelOnGracefulShutdown() {
-            let waiting = state.withLock { $0.waiters.isEmpty && $0.buffer.count < batchLimit }
-            if waiting, gatherDelay > .zero { try? await Task.sleep(for: gatherDelay) }
+            let mayGather = state.withLock { $0.waiters.isEmpty && $0.buffer.count < batchLimit }
+            if mayGather, gatherDelay > .zero { try? await Task.sleep(for: gatherDelay) }
             await writeBatch()
         }
         await writeBatch()
