@@ -84,29 +84,31 @@ public final class SQLiteMailStore: MailStore {
             var stored: [StoredEvent] = []
             stored.reserveCapacity(events.count)
             for event in events {
-                try db.execute(
-                    sql: "INSERT INTO event (type, time, message_id, recipient, domain, detail) VALUES (?, ?, ?, ?, ?, ?)",
-                    arguments: [event.type.rawValue, event.time.timeIntervalSince1970, event.messageID,
-                                event.recipient, event.domain, Self.encode(event.detail)])
+                // Cached statements: prepared once per connection, not at every event (SQLite's parser and
+                // GRDB's authorizer were 2% of the server's time under load).
+                try db.cachedStatement(
+                    sql: "INSERT INTO event (type, time, message_id, recipient, domain, detail) VALUES (?, ?, ?, ?, ?, ?)")
+                    .execute(arguments: [event.type.rawValue, event.time.timeIntervalSince1970, event.messageID,
+                                         event.recipient, event.domain, Self.encode(event.detail)])
                 let id = db.lastInsertedRowID
                 stored.append(StoredEvent(id: id, event: event))
                 if event.type == .queued, !event.messageID.isEmpty {
-                    try db.execute(sql: "INSERT OR IGNORE INTO message (id, sender, domain, created) VALUES (?, ?, ?, ?)",
-                                   arguments: [event.messageID, event.sender ?? "", event.domain,
-                                               event.time.timeIntervalSince1970])
+                    try db.cachedStatement(sql: "INSERT OR IGNORE INTO message (id, sender, domain, created) VALUES (?, ?, ?, ?)")
+                        .execute(arguments: [event.messageID, event.sender ?? "", event.domain,
+                                             event.time.timeIntervalSince1970])
                 }
                 if let status = event.type.recipientStatus, !event.messageID.isEmpty {
-                    try db.execute(sql: """
+                    try db.cachedStatement(sql: """
                         INSERT INTO recipient (message_id, address, status, last_reply, updated) VALUES (?, ?, ?, ?, ?)
                         ON CONFLICT (message_id, address) DO UPDATE SET status = excluded.status,
                             last_reply = COALESCE(excluded.last_reply, recipient.last_reply), updated = excluded.updated
-                        """, arguments: [event.messageID, event.recipient, status, event.detail["reply"],
-                                         event.time.timeIntervalSince1970])
+                        """).execute(arguments: [event.messageID, event.recipient, status, event.detail["reply"],
+                                                 event.time.timeIntervalSince1970])
                 }
                 for route in webhooks where route.types.isEmpty || route.types.contains(event.type) {
-                    try db.execute(sql: "INSERT INTO webhook_outbox (endpoint, event_id, next_attempt, created) VALUES (?, ?, ?, ?)",
-                                   arguments: [route.endpoint, id, event.time.timeIntervalSince1970,
-                                               event.time.timeIntervalSince1970])
+                    try db.cachedStatement(sql: "INSERT INTO webhook_outbox (endpoint, event_id, next_attempt, created) VALUES (?, ?, ?, ?)")
+                        .execute(arguments: [route.endpoint, id, event.time.timeIntervalSince1970,
+                                             event.time.timeIntervalSince1970])
                 }
             }
             return stored
