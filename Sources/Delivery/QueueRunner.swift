@@ -95,7 +95,18 @@ public actor QueueRunner {
     public func dueDate(of id: String) -> Date? { due[id] }
 
     /// Runs until cancelled. `wakeups` carries ids of newly queued messages.
-    public nonisolated func run(wakeups: AsyncStream<String>) async {
+    ///
+    /// With an `executor` (the server passes an event loop's, the loop its SMTP client connections use),
+    /// the runner, its attempts and the actors they call (SE-0417: default actors run on the task's
+    /// preferred executor) stay on that one thread: a delivery no longer wakes the global pool at each
+    /// step — new id, schedule, destination slot, pooled session, each reply, result — which cost two
+    /// context switches a step. Nothing here may block it: file I/O goes to the thread pool or the queue
+    /// writer.
+    public nonisolated func run(wakeups: AsyncStream<String>, executor: (any TaskExecutor)? = nil) async {
+        await withTaskExecutorPreference(executor) { await self.schedule(wakeups: wakeups) }
+    }
+
+    private nonisolated func schedule(wakeups: AsyncStream<String>) async {
         await scan(startup: true)
         // A discarding group: finished deliveries release their memory at once (a plain task group
         // keeps every child's result until `next()`, which grew ~10 KiB per message).

@@ -33,6 +33,7 @@ public final class MailServer: Service, Sendable {
     let router: Router
     let connections: ConnectionLimiter
     let group: any EventLoopGroup
+    let deliveryLoop: any EventLoop
     let logger: Logger
     let signer: OutboundSigner
     let resolver: any DNSResolving
@@ -85,6 +86,9 @@ public final class MailServer: Service, Sendable {
         let dnsServers = config.dns.servers.map { DNSServerAddress(host: $0.host, port: $0.port) }
         let resolver: any DNSResolving = injectedResolver ?? DNSResolver(servers: dnsServers, logger: logger)
         self.resolver = resolver
+        // The queue runner and its outbound connections share one event loop (QueueRunner.run).
+        let deliveryLoop = group.next()
+        self.deliveryLoop = deliveryLoop
         let mtaSTS = try MTASTSPolicyStore(dns: resolver, cacheDirectory: "\(config.dataDir)/state/mta-sts",
                                            caFile: config.delivery.caFile, group: group, logger: logger)
         let providers = config.delivery.providers
@@ -95,7 +99,7 @@ public final class MailServer: Service, Sendable {
                                         tlsLevels: TLSLevelStore(path: "\(config.dataDir)/state/tls-levels.json"),
                                         caFile: config.delivery.caFile, mtaSTS: mtaSTS, providers: providers,
                                         pacing: pacer, outbound: Self.outboundAddresses(config.delivery),
-                                        dnssec: config.dns.dnssec, group: group, logger: logger)
+                                        dnssec: config.dns.dnssec, group: deliveryLoop, logger: logger)
         let tlsReports = config.delivery.tlsReports ? TLSReportRecorder(store: events.store, logger: logger) : nil
         courier.tlsReports = tlsReports
         self.tlsReports = tlsReports
@@ -106,7 +110,7 @@ public final class MailServer: Service, Sendable {
                                hostname: config.hostname, logger: logger)
         }
         let mda = config.delivery.mda.isEmpty ? nil : config.delivery.mda
-        let relay = try Self.relayCourier(config, configDirectory: configDirectory, resolver: resolver, group: group,
+        let relay = try Self.relayCourier(config, configDirectory: configDirectory, resolver: resolver, group: deliveryLoop,
                                           logger: logger)
         let couriers = CourierTable(
             maildir: MaildirCourier(mailRoot: "\(config.dataDir)/mail", hostname: config.hostname, logger: logger),
@@ -211,7 +215,8 @@ public final class MailServer: Service, Sendable {
         list.append(EventRetentionService(store: events.store, keep: config.events.keep.duration, logger: logger))
         // Before the runner, so that it stops after it and stores the counts of its last deliveries.
         if let tlsReports { list.append(tlsReportService(tlsReports)) }
-        list.append(QueueRunnerService(runner: runner, wakeups: wakeups, logger: logger))
+        list.append(QueueRunnerService(runner: runner, wakeups: wakeups, executor: EventLoopTaskExecutor.of(deliveryLoop),
+                                       logger: logger))
         list.append(ReloadSignalService(server: self))
         list.append(ConfigWatcherService(server: self, interval: configPollInterval))
         if let certificateManager { list.append(CertificateManagerService(server: self, manager: certificateManager)) }

@@ -19,10 +19,11 @@ struct ListenerService: Service {
 struct QueueRunnerService: Service {
     let runner: QueueRunner
     let wakeups: AsyncStream<String>
+    let executor: (any TaskExecutor)?
     let logger: Logger
     func run() async throws {
-        let (runner, wakeups) = (self.runner, self.wakeups)
-        await cancelWhenGracefulShutdown { await runner.run(wakeups: wakeups) }
+        let (runner, wakeups, executor) = (self.runner, self.wakeups, self.executor)
+        await cancelWhenGracefulShutdown { await runner.run(wakeups: wakeups, executor: executor) }
         logger.info("queue runner stopped")
     }
 }
