@@ -76,9 +76,8 @@ def main():
             stop.set()
             for t in threads:
                 t.join(30)
+            # The queue writer's recycled files and the ones being written when it died: all temp files.
             temps = [n for n in os.listdir(server.queue_dir) if n.startswith(".tmp-")]
-            # Empty ones are the queue writer's recycled files; the others were being written when it died.
-            leftovers = [n for n in temps if os.path.getsize(os.path.join(server.queue_dir, n)) > 0]
             server.start_serve()
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
@@ -100,8 +99,8 @@ def main():
             total_lost += len(lost)
             total_remote_dupes += len(remote_dupes)
             print(f"trial {trial + 1:2d}: acked {len(acked):4d}  lost {len(lost)}  local duplicates {len(local_dupes)}  "
-                  f"remote duplicates {len(remote_dupes)}  half-written temp files {len(leftovers)} "
-                  f"(+{len(temps) - len(leftovers)} empty recycled), not removed at start {len(remaining)}"
+                  f"remote duplicates {len(remote_dupes)}  temp files at the kill {len(temps)} "
+                  f"(recycled or half-written), not removed at start {len(remaining)}"
                   + ("" if ok else f"  ✘ lost {lost[:5]} dupes {local_dupes[:5]}"), flush=True)
         print(f"total: acked {total_acked}, lost {total_lost}, remote duplicates {total_remote_dupes}")
     finally:

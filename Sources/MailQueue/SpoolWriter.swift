@@ -32,8 +32,12 @@ import NIOCore
 /// Files are recycled: a delivered message's file is truncated and renamed to a temp name instead of
 /// unlinked, and the next message is written into it. On ext4 without a journal, allocating an inode skips
 /// every inode freed in the last minute, so a queue that creates and deletes thousands of files a minute
-/// spends most of its time in that scan; a renamed inode costs nothing. At most `poolLimit` are kept; they
-/// are empty (truncated at removal), and removed at the next start like any temp file.
+/// spends most of its time in that scan; a renamed inode costs nothing. At most `poolLimit` are kept — as
+/// many as the largest backlog a burst of mail builds before delivery catches up, so that the next burst
+/// creates no inode and the end of this one unlinks none. A recycled file of up to `keptBytes` keeps the
+/// delivered message's bytes until the next message overwrites them in place (no block freed, none
+/// allocated; in the queue directory, mode 0700, where that message lay anyway); a larger one is emptied.
+/// The pool is removed at the next start like any temp file.
 final class SpoolWriter: @unchecked Sendable {
     struct Store {
         let id: String
@@ -50,7 +54,7 @@ final class SpoolWriter: @unchecked Sendable {
     let directory: String
     /// The most files one batch takes; the rest wait for the next round.
     let maxBatch = 256
-    let poolLimit = 512
+    let poolLimit = 4096
     let removalSyncDelay: TimeInterval = 1
     /// Unlinks not yet covered by a directory sync. Touched by the writer thread only.
     private var unsyncedRemovals = false
@@ -175,7 +179,10 @@ final class SpoolWriter: @unchecked Sendable {
         var temp = pool.popLast()
         var fd: Int32 = -1
         if let recycled = temp {
-            fd = openat(dirFD, recycled, O_WRONLY | O_TRUNC | O_CLOEXEC)
+            // Not O_TRUNC: overwriting the old message's blocks in place and cutting the file to its new
+            // length below costs no block freed and none allocated (truncating and refilling it cost 5% of
+            // the server's time under load).
+            fd = openat(dirFD, recycled, O_WRONLY | O_CLOEXEC)
             if fd < 0 { unlinkat(dirFD, recycled, 0); temp = nil }
         }
         if temp == nil {
@@ -194,6 +201,9 @@ final class SpoolWriter: @unchecked Sendable {
         do {
             try store.header.withUnsafeBytes { try DurableFile.writeAll(fd, $0, path: name) }
             try store.body.withUnsafeReadableBytes { try DurableFile.writeAll(fd, $0, path: name) }
+            guard ftruncate(fd, off_t(store.header.count + store.body.readableBytes)) == 0 else {
+                throw DurableFile.IOError(operation: .write, path: "\(directory)/\(name)", errno: errno)
+            }
         } catch {
             close(fd)
             recycle(name)
@@ -222,8 +232,8 @@ final class SpoolWriter: @unchecked Sendable {
         return nil
     }
 
-    /// Step 3 for a delivered message: its message file renamed to a temp name and emptied for reuse (or
-    /// unlinked when the pool is full), then its state file unlinked. In that order, a process killed in
+    /// Step 3 for a delivered message: its message file renamed to a temp name for reuse (or unlinked
+    /// when the pool is full), then its state file unlinked. In that order, a process killed in
     /// between leaves a temp file (removed at the next start), never an empty `<id>.msg`, and never a
     /// message without its state (which would send it again to recipients already done). A message already
     /// gone is not an error.
@@ -244,17 +254,27 @@ final class SpoolWriter: @unchecked Sendable {
         return nil
     }
 
-    /// A temp file that did not become a message: emptied and kept, or removed.
+    /// A temp file that did not become a message: kept for the next one, or removed. One larger than
+    /// `keptBytes` is emptied first, so that the pool never holds more than `poolLimit × keptBytes` of disk.
     private func recycle(_ temp: String) {
-        if pool.count < poolLimit, truncateat(temp) { pool.append(temp) } else { unlinkat(dirFD, temp, 0) }
+        guard pool.count < poolLimit else {
+            unlinkat(dirFD, temp, 0)
+            return
+        }
+        var info = stat()
+        if fstatat(dirFD, temp, &info, 0) == 0, info.st_size > Self.keptBytes {
+            let fd = openat(dirFD, temp, O_WRONLY | O_TRUNC | O_CLOEXEC)
+            guard fd >= 0 else {
+                unlinkat(dirFD, temp, 0)
+                return
+            }
+            close(fd)
+        }
+        pool.append(temp)
     }
 
-    private func truncateat(_ name: String) -> Bool {
-        let fd = openat(dirFD, name, O_WRONLY | O_TRUNC | O_CLOEXEC)
-        guard fd >= 0 else { return false }
-        close(fd)
-        return true
-    }
+    /// The most a recycled file keeps of its last message (64 MiB for the whole pool).
+    static let keptBytes = 16 * 1024
 
     /// `syncfs(2)` (Linux ≥ 2.6.39; errors reported since 5.8), looked up at run time: Swift's Glibc module
     /// does not declare it. Nil elsewhere: then every file is fsync'd on its own.

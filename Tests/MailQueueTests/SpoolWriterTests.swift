@@ -43,31 +43,37 @@ struct SpoolWriterTests {
         }
     }
 
-    @Test func removedFilesAreRecycledEmptyAndReused() async throws {
+    @Test func removedFilesAreRecycledAndOverwrittenInPlace() async throws {
         let dir = tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let spool = try FileSpool(directory: dir, groupCommit: true)
-        let metas = (0..<40).map { sample(size: body($0).readableBytes) }
-        for (i, meta) in metas.enumerated() { try await spool.store(meta, message: body(i)) }
+        // Messages of 1–8 KiB, and one of 40 KiB (over what a recycled file may keep).
+        let bodies = (0..<40).map { i in
+            ByteBuffer(string: "Subject: \(i)\r\n\r\n" + String(repeating: "x", count: i == 7 ? 40 * 1024 : 1024 * (i % 8 + 1)))
+        }
+        let metas = bodies.map { sample(size: $0.readableBytes) }
+        for (meta, bytes) in zip(metas, bodies) { try await spool.store(meta, message: bytes) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for meta in metas { group.addTask { try await spool.remove(id: meta.id) } }
             try await group.waitForAll()
         }
         #expect(try await spool.list().isEmpty)
         var left = try names(dir)
-        // The files of delivered messages stay as empty temp files (removed at the next start), no message data.
+        // The files of delivered messages stay as temp files (removed at the next start), none over 16 KiB.
         #expect(left.count == 40 && left.allSatisfy { $0.hasPrefix(".tmp-") })
-        for name in left {
-            #expect((try FileManager.default.attributesOfItem(atPath: "\(dir)/\(name)")[.size] as? Int) == 0)
-        }
-        // New messages are written into them: no new file is created.
-        let more = (0..<10).map { sample(size: body($0).readableBytes) }
-        for (i, meta) in more.enumerated() { try await spool.store(meta, message: body(i)) }
+        let sizes = try left.map { try FileManager.default.attributesOfItem(atPath: "\(dir)/\($0)")[.size] as? Int ?? -1 }
+        #expect(sizes.allSatisfy { $0 >= 0 && $0 <= 16 * 1024 })
+        #expect(sizes.filter { $0 == 0 }.count == 1)   // the 40 KiB one was emptied
+        // New, shorter messages are written into them: no new file is created, and each file is cut to
+        // its new length (nothing of the longer message it replaced is read back).
+        let more = (0..<10).map { body($0) }
+        let moreMetas = more.map { sample(size: $0.readableBytes) }
+        for (meta, bytes) in zip(moreMetas, more) { try await spool.store(meta, message: bytes) }
         left = try names(dir)
         #expect(left.filter { $0.hasPrefix(".tmp-") }.count == 30)
         #expect(left.filter { $0.hasSuffix(".msg") }.count == 10)
         let reader = try FileSpool(directory: dir)
-        for (i, meta) in more.enumerated() { #expect(try await reader.load(id: meta.id).1 == body(i)) }
+        for (meta, bytes) in zip(moreMetas, more) { #expect(try await reader.load(id: meta.id).1 == bytes) }
         // Removing a message that is already gone is not an error (a concurrent `apus queue remove`).
         try await spool.remove(id: QueuedMessage.newID())
     }
