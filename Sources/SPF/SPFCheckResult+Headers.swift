@@ -78,8 +78,17 @@ extension SPFCheckResult {
     }
 
     static func isDotAtom(_ text: String) -> Bool {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        return !text.isEmpty && parts.allSatisfy { !$0.isEmpty && $0.utf8.allSatisfy(isAtext) }
+        // One pass over the bytes (this runs for every field of every message's Received-SPF header).
+        var previous: UInt8 = UInt8(ascii: ".")
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: ".") {
+                if previous == UInt8(ascii: ".") { return false }
+            } else if !isAtext(byte) {
+                return false
+            }
+            previous = byte
+        }
+        return previous != UInt8(ascii: ".")
     }
 
     /// `text` as a dot-atom when it is one, else as a quoted-string (so addresses are quoted, as in §9.1).
@@ -98,6 +107,11 @@ extension SPFCheckResult {
 
     /// Comment text with parentheses and backslashes escaped (RFC 5322 §3.2.2 ctext / quoted-pair).
     static func commentText(_ text: String) -> String {
+        let special = { (byte: UInt8) in
+            byte == UInt8(ascii: "(") || byte == UInt8(ascii: ")") || byte == UInt8(ascii: "\\")
+                || byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\n")
+        }
+        if !text.utf8.contains(where: special) { return text }   // the usual case: nothing to escape
         var out = ""
         for scalar in text.unicodeScalars {
             switch scalar {
