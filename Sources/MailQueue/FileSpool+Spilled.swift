@@ -16,7 +16,7 @@ import NIOCore
 extension FileSpool {
     public func storeSpilled(_ meta: QueuedMessage, header: ByteBuffer, bodyFile: String) async throws {
         let path = messagePath(meta.id)
-        let envelope = Self.magic + (try Self.encoder.encode(meta)) + [UInt8(ascii: "\n")]
+        let envelope = Self.magic + meta.jsonLine() + [UInt8(ascii: "\n")]
         _ = try await threadPool.runIfActive {
             try envelope.withUnsafeBytes { e in
                 try header.withUnsafeReadableBytes { h in

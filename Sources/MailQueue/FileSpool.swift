@@ -52,7 +52,7 @@ public struct FileSpool: Spool {
 
     public func store(_ meta: QueuedMessage, message: ByteBuffer) async throws {
         let path = messagePath(meta.id)
-        let header = Self.magic + (try Self.encoder.encode(meta)) + [UInt8(ascii: "\n")]
+        let header = Self.magic + meta.jsonLine() + [UInt8(ascii: "\n")]
         if let writer {
             try await writer.store(id: meta.id, header: header, body: message)
             recent?.insert(meta, message)
@@ -116,7 +116,7 @@ public struct FileSpool: Spool {
 
     public func update(_ meta: QueuedMessage) async throws {
         let path = statePath(meta.id)
-        let bytes = Array(try Self.encoder.encode(meta))
+        let bytes = meta.jsonLine()
         try await threadPool.runIfActive { try DurableFile.write(bytes, to: path) }
     }
 

@@ -1,0 +1,122 @@
+import Foundation
+
+/// The envelope line of a queue file, written by hand: the bytes `JSONEncoder` makes of this struct with
+/// sorted keys, unescaped slashes and dates as seconds since 1970 (what `FileSpool` decodes), at a tenth of
+/// its cost — the encoder's boxing of every field was 1.5% of the server's time under load, for one line
+/// per message. `QueuedMessageJSONTests` compares the two byte for byte.
+extension QueuedMessage {
+    public func jsonLine() -> [UInt8] {
+        var out = JSONWriter()
+        out.open("{")
+        if let authenticatedUser { out.key("authenticatedUser"); out.string(authenticatedUser) }
+        out.key("clientAddress"); out.string(clientAddress)
+        out.key("clientName"); out.string(clientName)
+        if let delayWarningSent { out.key("delayWarningSent"); out.date(delayWarningSent) }
+        out.key("id"); out.string(id)
+        out.key("mailFrom"); out.string(mailFrom)
+        if let nextAttempt { out.key("nextAttempt"); out.date(nextAttempt) }
+        out.key("receivedAt"); out.date(receivedAt)
+        out.key("recipients")
+        out.open("[")
+        for recipient in recipients {
+            out.separate()
+            recipient.write(to: &out)
+        }
+        out.close("]")
+        if let requireTLS { out.key("requireTLS"); out.bool(requireTLS) }
+        out.key("size"); out.int(size)
+        out.key("smtputf8"); out.bool(smtputf8)
+        out.close("}")
+        return out.bytes
+    }
+}
+
+extension QueuedMessage.Recipient {
+    func write(to out: inout JSONWriter) {
+        out.open("{")
+        out.key("address"); out.string(address)
+        out.key("attempts"); out.int(attempts)
+        if let command { out.key("command"); out.string(command) }
+        if let diagnosis { out.key("diagnosis"); out.string(diagnosis) }
+        if let lastReply { out.key("lastReply"); out.string(lastReply) }
+        if let lastStatus { out.key("lastStatus"); out.string(lastStatus) }
+        if let mailFrom { out.key("mailFrom"); out.string(mailFrom) }
+        out.key("original"); out.string(original)
+        if let provider { out.key("provider"); out.string(provider) }
+        if let remoteMTA { out.key("remoteMTA"); out.string(remoteMTA) }
+        if let route { out.key("route"); out.string(route.rawValue) }
+        out.key("state"); out.string(state.rawValue)
+        out.close("}")
+    }
+}
+
+/// A minimal JSON writer for the envelope line: objects, arrays, strings, integers, booleans, dates.
+struct JSONWriter {
+    private(set) var bytes: [UInt8] = []
+    private var first = true
+
+    init() { bytes.reserveCapacity(512) }
+
+    mutating func open(_ bracket: Unicode.Scalar) {
+        bytes.append(UInt8(ascii: bracket))
+        first = true
+    }
+
+    mutating func close(_ bracket: Unicode.Scalar) {
+        bytes.append(UInt8(ascii: bracket))
+        first = false
+    }
+
+    /// The comma before every member or element but the first.
+    mutating func separate() {
+        if !first { bytes.append(UInt8(ascii: ",")) }
+        first = false
+    }
+
+    mutating func key(_ name: StaticString) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        name.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+    }
+
+    mutating func string(_ value: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x0A: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0x08: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
+            case 0x0C: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
+            case 0x00..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                                          hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    mutating func int(_ value: Int) {
+        bytes.append(contentsOf: String(value).utf8)
+    }
+
+    mutating func bool(_ value: Bool) {
+        bytes.append(contentsOf: (value ? "true" : "false").utf8)
+    }
+
+    /// Seconds since 1970: an integer when whole (as `JSONEncoder` writes it), else the shortest decimal
+    /// that reads back as the same `Double`.
+    mutating func date(_ value: Date) {
+        let seconds = value.timeIntervalSince1970
+        if seconds.rounded() == seconds, abs(seconds) < 9e15 {
+            int(Int(seconds))
+        } else {
+            bytes.append(contentsOf: "\(seconds)".utf8)
+        }
+    }
+}
