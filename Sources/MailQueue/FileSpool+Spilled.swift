@@ -26,9 +26,11 @@ extension FileSpool {
         }
     }
 
-    /// The size of `<id>.msg` (envelope line included), nil when it is not there. A `stat`, no read.
+    /// The size of `<id>.msg` (envelope line included), nil when it is not there. A `stat`, no read; for a
+    /// message still in memory (`RecentMessages`), the size of its body, without a system call.
     public func storedSize(id: String) async -> Int? {
         guard QueuedMessage.isValidID(id) else { return nil }
+        if let size = recent?.bodySize(id) { return size }
         var info = stat()
         guard stat(messagePath(id), &info) == 0 else { return nil }
         return Int(info.st_size)

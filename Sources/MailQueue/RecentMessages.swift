@@ -34,4 +34,9 @@ final class RecentMessages: Sendable {
     }
 
     func drop(_ id: String) { _ = take(id) }
+
+    /// The size of the kept body of `id`, nil when it is not in memory.
+    func bodySize(_ id: String) -> Int? {
+        state.withLock { $0.messages[id]?.1.readableBytes }
+    }
 }
