@@ -61,7 +61,7 @@ enum SMTPTransaction {
             }
             parameters += " SIZE=\(size)"
         }
-        let eightBit = message.readableBytesView.contains { $0 >= 0x80 }
+        let eightBit = message.withUnsafeReadableBytes(ByteScan.containsHighBit)
         if eightBit && extensions["8BITMIME"] != nil { parameters += " BODY=8BITMIME" }
         let needsUTF8 = smtputf8 || !mailFrom.allSatisfy(\.isASCII) || recipients.contains { !$0.allSatisfy(\.isASCII) }
         if needsUTF8 {

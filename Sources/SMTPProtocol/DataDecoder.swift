@@ -79,8 +79,7 @@ public struct DataDecoder: Sendable {
             while consumed < count {
                 if state == .midLine {
                     // The fast path: up to the next CR or LF nothing needs a decision.
-                    var end = consumed
-                    while end < count, bytes[end] != cr, bytes[end] != lf { end += 1 }
+                    let end = ByteScan.firstLineBreak(in: bytes, from: consumed)
                     if end > consumed {
                         emit(UnsafeRawBufferPointer(rebasing: bytes[consumed..<end]))
                         consumed = end

@@ -231,8 +231,7 @@ public final class SMTPClientConnection: Sendable {
             var start = 0
             while start < bytes.count {
                 if bytes[start] == dot { out.writeInteger(dot) }
-                var end = start
-                while end < bytes.count, bytes[end] != lf { end += 1 }
+                let end = ByteScan.first(lf, in: bytes, from: start)
                 out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
                 let endsWithCR = end > start && bytes[end - 1] == cr
                 if !endsWithCR { out.writeInteger(cr) }
