@@ -95,11 +95,30 @@ public struct SMTPReplyParser: Sendable {
 
     /// `X.Y.Z` as the first word of `text`, with X the reply code's first digit (RFC 2034 §4).
     static func enhancedStatus(_ text: String, code: Int) -> EnhancedStatusCode? {
-        guard let word = text.split(separator: " ", maxSplits: 1).first,
-              word.utf8.allSatisfy({ $0 == UInt8(ascii: ".") || (48...57).contains($0) }),
-              word.split(separator: ".", omittingEmptySubsequences: false).allSatisfy({ (1...3).contains($0.count) }),
-              let status = EnhancedStatusCode(parsing: word), status.klass == code / 100 else { return nil }
+        guard let word = statusWord(text), let status = EnhancedStatusCode(parsing: word),
+              status.klass == code / 100 else { return nil }
         return status
+    }
+
+    /// The first word of `text` when it has the shape of an enhanced status code: digits in dot-separated
+    /// parts of one to three (checked over the bytes: this runs for every reply the client reads).
+    public static func statusWord(_ text: String) -> Substring? {
+        let utf8 = text.utf8
+        let start = utf8.firstIndex { $0 != UInt8(ascii: " ") } ?? utf8.endIndex
+        let end = utf8[start...].firstIndex(of: UInt8(ascii: " ")) ?? utf8.endIndex
+        var run = 0
+        for byte in utf8[start..<end] {
+            if byte == UInt8(ascii: ".") {
+                guard (1...3).contains(run) else { return nil }
+                run = 0
+            } else if (48...57).contains(byte) {
+                run += 1
+            } else {
+                return nil
+            }
+        }
+        guard (1...3).contains(run) else { return nil }
+        return text[start..<end]
     }
 
     /// Bytes for an error message: control characters and non-ASCII as `?`.

@@ -153,6 +153,12 @@ struct TLSReportTests {
         ("Subject: x\r\n\r\nTLS-Required: No\r\n", false, false),        // in the body: not a header field
         ("TLS-Required: Yes\r\n\r\n", false, false),
         ("TLS-Report-Domain: example.net\r\n\r\n", false, true),
+        ("TLS-Required : No\nX-Other: y\n\n", true, false),                // bare LF, space before the colon
+        ("X-TLS-Required: No\r\nTLS-Requiredx: No\r\n\r\n", false, false),  // other names
+        ("TLS-Required: No, really\r\n\r\n", false, false),
+        ("Subject: a\r\n TLS-Required: No\r\n\r\n", false, false),      // a continuation of Subject
+        ("TLS-Required: No", true, false),                                   // no end of line at all
+        ("TLS\u{0D}Required: No\r\n\r\n", false, false),
     ]
 
     @Test(arguments: headers)
