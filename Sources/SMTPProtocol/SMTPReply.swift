@@ -1,3 +1,5 @@
+import NIOCore
+
 /// An SMTP reply (RFC 5321 §4.2): a three-digit code, an enhanced status code (RFC 2034/3463) and text.
 ///
 /// Replies are values; the named constants below are the ones the server sends, so that `grep 550`
@@ -35,6 +37,24 @@ public struct SMTPReply: Sendable, Hashable, CustomStringConvertible, Error {
             out += "\r\n"
         }
         return out
+    }
+
+    /// `wireText` written straight into `buffer`, without building the string first (every reply the
+    /// server sends goes through here).
+    public func writeWire(into buffer: inout ByteBuffer) {
+        for (i, line) in lines.enumerated() {
+            buffer.writeInteger(UInt8(ascii: "0") + UInt8(code / 100))
+            buffer.writeInteger(UInt8(ascii: "0") + UInt8(code / 10 % 10))
+            buffer.writeInteger(UInt8(ascii: "0") + UInt8(code % 10))
+            buffer.writeInteger(i == lines.count - 1 ? UInt8(ascii: " ") : UInt8(ascii: "-"))
+            if let status {
+                buffer.writeString(status.description)
+                if !line.isEmpty { buffer.writeInteger(UInt8(ascii: " ")) }
+            }
+            buffer.writeString(line)
+            buffer.writeInteger(UInt8(ascii: "\r"))
+            buffer.writeInteger(UInt8(ascii: "\n"))
+        }
     }
 
     /// One line for logs: `550 5.1.1 text` (multi-line replies joined with ` | `).

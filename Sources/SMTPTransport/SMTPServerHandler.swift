@@ -298,7 +298,7 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
     private func write(_ reply: SMTPReply, context: ChannelHandlerContext) {
         logger.debug("<- \(reply)")
         var out = context.channel.allocator.buffer(capacity: 64)
-        out.writeString(reply.wireText)
+        reply.writeWire(into: &out)
         context.write(wrapOutboundOut(out), promise: nil)
     }
 
