@@ -9,6 +9,11 @@ struct SMTPCommandTests {
         ("EHLO client.example", .ehlo("client.example")),
         ("ehlo [192.0.2.1]", .ehlo("[192.0.2.1]")),
         ("HELO client", .helo("client")),
+        ("EHLO  \tclient.example \t ", .ehlo("client.example")),                 // blanks around the name
+        ("EHLO bücher.example ", .ehlo("bücher.example")),
+        ("RSET  ", .rset), ("QUIT ", .quit),
+        ("MAIL FROM:<\"a>b\"@example.com>  SIZE=5", .mail(.mailbox(m("a>b", "example.com")), MailParameters(size: 5))),
+        ("RCPT TO:<\"é>\\\"\"@example.com>", .rcpt(.mailbox(m("é>\"", "example.com")))),
         ("MAIL FROM:<a@example.com>", .mail(.mailbox(m("a", "example.com")), MailParameters())),
         ("mail from:<a@Example.COM>", .mail(.mailbox(Mailbox(localPart: "a", domain: .name(ascii: "example.com", display: "Example.COM"))), MailParameters())),
         ("MAIL FROM: <a@example.com>", .mail(.mailbox(m("a", "example.com")), MailParameters())),
