@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Testing
 @testable import Directory
@@ -153,5 +154,17 @@ import Testing
         try #require(stat(path, &info) == 0)
         #expect(info.st_uid == uid && info.st_gid == gid)
         #expect(info.st_mode & 0o777 == 0o600)
+    }
+
+    /// Each hash starts from a copy of the keyed HMAC: hashing one address must not change the next.
+    @Test func hashesDoNotShareState() {
+        let secret = Array("the secret of this test".utf8)
+        let srs = SRS(secret: secret)
+        let first = srs.hash(["TT", "example.com", "alice"])
+        _ = srs.hash(["something", "else"])
+        #expect(srs.hash(["TT", "example.com", "alice"]) == first)
+        var fresh = HMAC<SHA256>(key: SymmetricKey(data: secret))
+        for field in ["tt", "example.com", "alice"] { fresh.update(data: Array(field.utf8)); fresh.update(data: [0]) }
+        #expect(first == String(Data(fresh.finalize()).base64EncodedString().prefix(4)))
     }
 }
