@@ -77,12 +77,25 @@ public struct DataDecoder: Sendable {
         buffer.withUnsafeReadableBytes { bytes in
             let count = bytes.count
             while consumed < count {
-                if state == .midLine {
-                    // The fast path: up to the next CR or LF nothing needs a decision.
-                    let end = ByteScan.firstLineBreak(in: bytes, from: consumed)
+                if state == .midLine || (state == .lineStart && bytes[consumed] != dot) {
+                    // The fast path: ordinary lines are copied as they are, as many as follow each other in
+                    // this chunk — up to the first CR or LF that needs a decision: one not part of a CRLF,
+                    // a CRLF followed by a dot or by the end of the chunk. (A line starting with anything but
+                    // a dot is read as from the middle of a line, which is what `.lineStart` does with it.)
+                    var end = consumed
+                    while true {
+                        let lineBreak = ByteScan.firstLineBreak(in: bytes, from: end)
+                        guard lineBreak + 2 < count, bytes[lineBreak] == cr, bytes[lineBreak + 1] == lf,
+                              bytes[lineBreak + 2] != dot else {
+                            end = lineBreak
+                            break
+                        }
+                        end = lineBreak + 2
+                    }
                     if end > consumed {
                         emit(UnsafeRawBufferPointer(rebasing: bytes[consumed..<end]))
                         consumed = end
+                        state = .midLine
                         if end == count { break }
                     }
                 }
