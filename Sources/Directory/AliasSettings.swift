@@ -14,6 +14,10 @@ public struct AliasSettings: Sendable, Hashable {
     /// Lowercases, removes the first suffix separator and all after it, then removes the drop characters:
     /// `"J.Doe+news"` → `"jdoe"`.
     public func normalize(localPart: String) -> String {
+        // The usual case, checked over the scalars without making characters: nothing to cut or drop.
+        let special = dropCharacters.unicodeScalars.contains { localPart.unicodeScalars.contains($0) }
+            || suffixSeparators.unicodeScalars.contains { localPart.unicodeScalars.contains($0) }
+        if !special && localPart.unicodeScalars.allSatisfy({ $0.isASCII }) { return localPart.lowercased() }
         var text = localPart.lowercased()
         if let cut = text.firstIndex(where: { suffixSeparators.contains($0) }) {
             text = String(text[..<cut])

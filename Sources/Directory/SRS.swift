@@ -91,6 +91,8 @@ public struct SRS: Sendable {
 
     /// "0", "1" or nil.
     static func kind(_ localPart: String) -> Character? {
+        // Most local parts are not SRS: decided on the first byte, without making characters.
+        guard let first = localPart.utf8.first, first | 0x20 == UInt8(ascii: "s") else { return nil }
         let chars = Array(localPart.prefix(5))
         guard chars.count == 5, chars[0] == "S" || chars[0] == "s", chars[1] == "R" || chars[1] == "r",
               chars[2] == "S" || chars[2] == "s", chars[3] == "0" || chars[3] == "1", separators.contains(chars[4]) else {

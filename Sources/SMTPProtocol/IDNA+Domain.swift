@@ -7,6 +7,15 @@ extension IDNA {
     /// The lowercased A-label form of a domain, or nil when a label cannot be encoded or is longer than
     /// 63 octets.
     public static func domainToASCII(_ domain: String) -> String? {
+        if domain.utf8.allSatisfy({ $0 < 0x80 }) {
+            // All ASCII (nearly every domain): each label as it is, lowercased, at most 63 octets.
+            var labelLength = 0
+            for byte in domain.utf8 {
+                labelLength = byte == UInt8(ascii: ".") ? 0 : labelLength + 1
+                if labelLength > 63 { return nil }
+            }
+            return domain.lowercased()
+        }
         var labels: [String] = []
         for label in domain.split(separator: ".", omittingEmptySubsequences: false) {
             guard let ascii = try? toASCII(label: String(label)) else { return nil }

@@ -148,7 +148,8 @@ struct SMTPGrammar {
             } else if c == "-" {
                 guard labelLength > 0 else { throw .c501BadAddress("Domain label must not start with '-'") }
                 labelLength += 1
-            } else if c.properties.isAlphabetic || ("0"..."9").contains(c) {
+            } else if c.isASCII ? (("a"..."z").contains(c) || ("A"..."Z").contains(c) || ("0"..."9").contains(c))
+                                : c.properties.isAlphabetic {
                 if !c.isASCII && !smtputf8 { throw .c553SMTPUTF8Required }
                 labelLength += 1
             } else {

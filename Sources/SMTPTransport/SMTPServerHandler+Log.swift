@@ -11,9 +11,14 @@ extension SMTPServerHandler {
     static let loggedVerbs: Set<String> = ["MAIL", "RCPT", "DATA", "BDAT", "AUTH"]
 
     /// Logs the first 4xx/5xx reply among `actions`, when `verb` is one of `loggedVerbs`.
-    func logRefusal(_ actions: [SessionAction], verb: String, envelope: String) {
-        guard Self.loggedVerbs.contains(verb) else { return }
+    /// `verb` and `envelope` are worked out only for a refusal (most lines get none: building them for every
+    /// command line cost more than parsing it).
+    func logRefusal(_ actions: [SessionAction], verb verbText: @autoclosure () -> String,
+                    envelope envelopeText: @autoclosure () -> String) {
         for case .reply(let reply) in actions where reply.code >= 400 {
+            let verb = verbText()
+            guard Self.loggedVerbs.contains(verb) else { return }
+            let envelope = envelopeText()
             let helo = session.clientName.map { " helo=\($0)" } ?? ""
             let what = verb == "AUTH" ? "AUTH \(session.authMechanism ?? "?")" : verb
             let detail = envelope.isEmpty ? "" : " \(envelope)"

@@ -141,9 +141,9 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
                 charged = 0
                 logger.debug("-> [message: \(outcome.size) bytes\(outcome.violation.map { ", \($0)" } ?? "")\(outcome.oversized ? ", oversized" : "")]")
                 resetTimeout(context: context, settings.commandTimeout)
-                let envelope = session.envelopeForLog
+                let before = session
                 let actions = session.dataReceived(outcome)
-                logRefusal(actions, verb: "DATA", envelope: envelope)
+                logRefusal(actions, verb: "DATA", envelope: before.envelopeForLog)
                 perform(actions, context: context)
                 dataFinished()
                 continue
@@ -153,10 +153,10 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
             switch event {
             case .line(let line):
                 logger.debug("-> \(session.loggable(line))")
-                let verb = session.expectsSecret ? "AUTH" : Self.verb(line)
-                let envelope = session.envelopeForLog
+                let before = session
                 let actions = session.receive(line: line)
-                logRefusal(actions, verb: verb, envelope: Self.envelope(envelope, verb: verb, line: line))
+                let verb = { before.expectsSecret ? "AUTH" : Self.verb(line) }
+                logRefusal(actions, verb: verb(), envelope: Self.envelope(before.envelopeForLog, verb: verb(), line: line))
                 perform(actions, context: context)
             case .tooLong:
                 logger.debug("-> [line longer than \(settings.maxCommandLineBytes) bytes]")
@@ -204,7 +204,7 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
                 } else {
                     promise.completeWith(onLoop(context) { await delegate.accept(envelope: envelope, message: message, connection: info) })
                 }
-                let (logged, charge) = (session.envelopeForLog, pendingCharge)
+                let (before, charge) = (session, pendingCharge)
                 pendingCharge = 0
                 promise.futureResult.hop(to: context.eventLoop).assumeIsolated().whenSuccess { result in
                     self.settings.spill?.budget.release(charge)
@@ -212,7 +212,7 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
                     case .success(let id): self.resume(self.session.enqueued(id: id), context: context)
                     case .failure(let reply):
                         let actions = self.session.enqueueFailed(reply)
-                        self.logRefusal(actions, verb: "DATA", envelope: logged)
+                        self.logRefusal(actions, verb: "DATA", envelope: before.envelopeForLog)
                         self.resume(actions, context: context)
                     }
                 }
