@@ -43,6 +43,11 @@ public struct ReceivedHeader: Sendable {
 
     /// EHLO names come from the client: keep only characters that cannot break the header.
     static func sanitize(_ s: String) -> String {
+        let clean = { (byte: UInt8) in
+            byte > 32 && byte < 127 && byte != UInt8(ascii: "(") && byte != UInt8(ascii: ")")
+                && byte != UInt8(ascii: "\\") && byte != UInt8(ascii: ";")
+        }
+        if !s.isEmpty, s.utf8.count <= 255, s.utf8.allSatisfy(clean) { return s }   // the usual case
         let allowed = s.unicodeScalars.filter { $0.value > 32 && $0.value < 127 && !"()\\;".unicodeScalars.contains($0) }
         var out = String(String.UnicodeScalarView(allowed.prefix(255)))
         if out.isEmpty { out = "unknown" }
