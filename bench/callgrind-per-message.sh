@@ -24,6 +24,7 @@
 # Own ports, dirs and DNS, so that it can run beside the lead's benchmarks: apus on 127.0.0.1:27265, sink 27565,
 # a private dnsmasq (the shared bench zone) on DNS_IP=127.0.0.163 (the shared one on .153 comes and goes with
 # other scripts). Valgrind runs under nice 19. About 1 min per binary and rep for N=1000 on 2 cores.
+# Needs valgrind, cc (gcc), objcopy (binutils) and dnsmasq: apt-get install valgrind gcc binutils dnsmasq.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd); pkg=$(dirname "$here")
 bins=("$@"); [ ${#bins[@]} -gt 0 ] || bins=("$pkg/.build-release/release/apus")
