@@ -146,6 +146,7 @@ let package = Package(
 
         .target(name: "MailStore",
                 dependencies: [
+                    "ConfigFiles",
                     .product(name: "GRDB", package: "GRDB.swift"),
                     .product(name: "Logging", package: "swift-log"),
                     .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,3 +1,4 @@
+import ConfigFiles
 import Foundation
 import GRDB
 
@@ -164,33 +165,12 @@ public final class SQLiteMailStore: MailStore {
         out.reserveCapacity(256)
         for (i, key) in detail.keys.sorted().enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
-            appendJSONString(key, to: &out)
+            JSONString.append(key, to: &out)
             out.append(UInt8(ascii: ":"))
-            appendJSONString(detail[key]!, to: &out)
+            JSONString.append(detail[key]!, to: &out)
         }
         out.append(UInt8(ascii: "}"))
         return String(decoding: out, as: UTF8.self)
-    }
-
-    /// RFC 8259 §7: quotation mark, reverse solidus and control characters escaped; the rest as UTF-8
-    /// (bytes into one buffer: appending to a `String` piece by piece cost three times as much).
-    static func appendJSONString(_ text: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0x00..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
-                                        hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]])
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
     }
 
     static func decode(_ text: String) -> [String: String] {
