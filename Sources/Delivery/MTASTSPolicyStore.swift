@@ -86,7 +86,7 @@ public actor MTASTSPolicyStore {
         do {
             let policy = try MTASTSPolicy.parse(text)
             let entry = Cached(id: id, policy: policy, fetchedAt: now)
-            store(entry, for: key)
+            await store(entry, for: key)
             logger.info("MTA-STS policy of \(key): mode \(policy.mode.rawValue), mx \(policy.mx.joined(separator: " ")), id \(id)")
             return MTASTSLookup(usable(policy))
         } catch {
@@ -111,14 +111,20 @@ public actor MTASTSPolicyStore {
         return entry
     }
 
-    func store(_ entry: Cached, for domain: String) {
+    /// The file is written on the thread pool: this actor runs on the delivery event loop (QueueRunner.run),
+    /// which an fsync must not hold.
+    func store(_ entry: Cached, for domain: String) async {
         cache[domain] = entry
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .secondsSince1970
         encoder.outputFormatting = [.sortedKeys]
+        let directory = cacheDirectory
         do {
-            try DurableFile.makeDirectories(cacheDirectory)
-            try DurableFile.write(Array(try encoder.encode(entry)), to: "\(cacheDirectory)/\(domain).json")
+            let bytes = Array(try encoder.encode(entry))
+            try await NIOThreadPool.singleton.runIfActive {
+                try DurableFile.makeDirectories(directory)
+                try DurableFile.write(bytes, to: "\(directory)/\(domain).json")
+            }
         } catch {
             logger.error("cannot cache the MTA-STS policy of \(domain): \(error)")
         }

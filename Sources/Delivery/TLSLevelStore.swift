@@ -1,6 +1,7 @@
 import ConfigFiles
 import Foundation
 import MailQueue
+import NIOPosix
 
 /// The best transport security each destination domain has shown (DESIGN.md §4, downgrade protection).
 ///
@@ -41,19 +42,33 @@ public actor TLSLevelStore {
 
     public func level(for domain: String) -> TLSLevel { levels[domain.lowercased()] ?? .plain }
 
-    /// Records `level` for `domain` if it is higher than what is known. Returns true when it changed.
+    /// Records `level` for `domain` if it is higher than what is known. Returns true when it changed. The file
+    /// is written on the thread pool: this actor runs on the delivery event loop (QueueRunner.run), which an
+    /// fsync must not hold.
     @discardableResult
-    public func raise(_ domain: String, to level: TLSLevel) throws -> Bool {
+    public func raise(_ domain: String, to level: TLSLevel) async throws -> Bool {
         let key = domain.lowercased()
         guard level > (levels[key] ?? .plain) else { return false }
         levels[key] = level
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         let bytes = Array(try encoder.encode(levels))
-        try DurableFile.makeDirectories((path as NSString).deletingLastPathComponent)
-        try DurableFile.write(bytes, to: path)
+        let path = self.path
+        // One write after the other, in the order of the snapshots: the file ends with the newest.
+        let previous = lastWrite
+        let write = Task {
+            _ = await previous?.result
+            try await NIOThreadPool.singleton.runIfActive {
+                try DurableFile.makeDirectories((path as NSString).deletingLastPathComponent)
+                try DurableFile.write(bytes, to: path)
+            }
+        }
+        lastWrite = write
+        try await write.value
         return true
     }
+
+    private var lastWrite: Task<Void, any Error>?
 
     public func all() -> [String: TLSLevel] { levels }
 }
