@@ -45,7 +45,8 @@ struct LineLogHandlerTests {
         localtime_r(&seconds, &parts)
         var buffer = [CChar](repeating: 0, count: 64)
         strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S%z", &parts)
-        #expect(LineLogHandler.timestamp(now: now) == String(cString: buffer))
+        let expected = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        #expect(LineLogHandler.timestamp(now: now) == expected)
         #expect(LineLogHandler.timestamp(now: now + 1) != LineLogHandler.timestamp(now: now))
     }
 }
