@@ -36,9 +36,18 @@ public enum ByteScan {
     public static func containsHighBit(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard let base = bytes.baseAddress else { return false }
         let count = bytes.count
+        let high: UInt64 = 0x8080_8080_8080_8080
         var i = 0
+        while i + 32 <= count {   // four words a round, one test
+            let any = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                | base.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self)
+                | base.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self)
+                | base.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self)
+            if any & high != 0 { return true }
+            i += 32
+        }
         while i + 8 <= count {
-            if base.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return true }
+            if base.loadUnaligned(fromByteOffset: i, as: UInt64.self) & high != 0 { return true }
             i += 8
         }
         while i < count {

@@ -185,21 +185,33 @@ public final class SMTPClientConnection: Sendable {
         try await write(out, timeout: timeouts.dataBlock)
     }
 
-    /// `message` as DATA content (without the final "."): a line at a time, copied in one piece, a leading
-    /// "." doubled (RFC 5321 §4.5.2), a bare LF made CRLF, the last line ended with CRLF.
+    /// `message` as DATA content (without the final "."): a leading "." doubled (RFC 5321 §4.5.2), a bare LF
+    /// made CRLF, the last line ended with CRLF. Runs of lines that need none of that — nearly all of a
+    /// message — are copied in one piece (copying line by line cost more than the rest of the delivery for a
+    /// 100 KB message).
     public static func dotStuff(_ message: ByteBuffer, into out: inout ByteBuffer) {
         message.withUnsafeReadableBytes { bytes in
             let (cr, lf, dot) = (UInt8(13), UInt8(10), UInt8(ascii: "."))
-            var start = 0
-            while start < bytes.count {
-                if bytes[start] == dot { out.writeInteger(dot) }
-                let end = ByteScan.first(lf, in: bytes, from: start)
-                out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
-                let endsWithCR = end > start && bytes[end - 1] == cr
-                if !endsWithCR { out.writeInteger(cr) }
-                out.writeInteger(lf)
-                start = end + 1
+            let count = bytes.count
+            var spanStart = 0   // bytes[spanStart...] not written yet, and needing no change so far
+            var lineStart = 0
+            while lineStart < count {
+                if bytes[lineStart] == dot {
+                    out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[spanStart..<lineStart]))
+                    out.writeInteger(dot)
+                    spanStart = lineStart
+                }
+                let end = ByteScan.first(lf, in: bytes, from: lineStart)
+                let endsWithCR = end > lineStart && bytes[end - 1] == cr
+                if end == count || !endsWithCR {
+                    out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[spanStart..<end]))
+                    if !endsWithCR { out.writeInteger(cr) }
+                    out.writeInteger(lf)
+                    spanStart = min(end + 1, count)
+                }
+                lineStart = end + 1
             }
+            if spanStart < count { out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[spanStart..<count])) }
         }
     }
 
