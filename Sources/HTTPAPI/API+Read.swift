@@ -33,8 +33,12 @@ extension API {
         let after = try Self.intParameter(request, "after", default: 0, range: 0...Int.max)
         var types: Set<EventType> = []
         for value in request.uri.queryParameters.getAll("type") {
-            for name in value.split(separator: ",") {
+            // An empty value (`type=`, `type=a,,b`) is an error, not "no filter": the schema's enum has no "".
+            for name in value.split(separator: ",", omittingEmptySubsequences: false) {
                 guard let type = EventType(rawValue: String(name)) else {
+                    if name.isEmpty {
+                        throw APIError.invalid("Empty event type in \"type=\(value)\"; one of: \(EventType.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
                     throw APIError.invalid("Unknown event type \"\(name)\"; one of: \(EventType.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 types.insert(type)

@@ -269,6 +269,12 @@ import Testing
             #expect(firstIDs.count == 3 && secondIDs.count == 3 && firstIDs.max()! < secondIDs.min()!)
             let bouncedOnly = try APITestSupport.curl("GET", s.base + "/v1/events?type=bounced", key: s.key).json
             #expect((bouncedOnly["events"] as? [[String: Any]] ?? []).allSatisfy { $0["type"] as? String == "bounced" })
+            // An empty or unknown type is a 400 naming the valid ones, not an unfiltered page (schemathesis found it).
+            for query in ["type=", "type=bounced,,queued", "type=bogus"] {
+                let refused = try APITestSupport.curl("GET", s.base + "/v1/events?" + query, key: s.key)
+                #expect(refused.status == 400, "\(query)")
+                #expect(refused.body.contains("bounced"), "\(query)")
+            }
 
             // `apus events --json` prints the same events.
             if FileManager.default.isExecutableFile(atPath: ServerDeliveryTests.apusBinary) {
