@@ -1,7 +1,6 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
-import NIOSSL
 
 /// Delivers a TLS-RPT report to an `https:` `rua` endpoint (RFC 8460 §5.4): one POST with the gzip'd JSON
 /// as `application/tlsrpt+gzip`; any 2xx is success. The endpoint's certificate is verified against the
@@ -14,16 +13,7 @@ public actor TLSReportPoster {
     var client: HTTPClient?
 
     public init(caFile: String = "", timeout: TimeAmount = .seconds(30)) throws {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        if !caFile.isEmpty {
-            var roots = try NIOSSLCertificate.fromPEMFile(caFile)
-            if let system = try? NIOSSLCertificate.fromPEMFile("/etc/ssl/certs/ca-certificates.crt") { roots += system }
-            tls.trustRoots = .certificates(roots)
-        }
-        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
-        configuration.timeout = .init(connect: .seconds(10), read: timeout)
-        configuration.redirectConfiguration = .disallow
-        self.configuration = configuration
+        self.configuration = try OutboundHTTPConfiguration.make(caFile: caFile, connectTimeout: .seconds(10), readTimeout: timeout)
         self.timeout = timeout
     }
 

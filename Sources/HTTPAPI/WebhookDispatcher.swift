@@ -4,7 +4,6 @@ import Logging
 import MailStore
 import NIOCore
 import NIOHTTP1
-import NIOSSL
 import ServiceLifecycle
 import Synchronization
 
@@ -53,15 +52,7 @@ public final class WebhookDispatcher: Service, Sendable {
         self.logger = logger
         self.onResult = onResult
         self.clock = clock
-        var tls = TLSConfiguration.makeClientConfiguration()
-        if !caFile.isEmpty {
-            var roots = try NIOSSLCertificate.fromPEMFile(caFile)
-            if let system = try? NIOSSLCertificate.fromPEMFile("/etc/ssl/certs/ca-certificates.crt") { roots += system }
-            tls.trustRoots = .certificates(roots)
-        }
-        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
-        configuration.timeout = .init(connect: .seconds(5), read: timeout)
-        configuration.redirectConfiguration = .disallow
+        let configuration = try OutboundHTTPConfiguration.make(caFile: caFile, connectTimeout: .seconds(5), readTimeout: timeout)
         self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         var signals: [String: (AsyncStream<Void>, AsyncStream<Void>.Continuation)] = [:]
         for endpoint in endpoints {
