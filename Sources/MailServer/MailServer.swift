@@ -401,7 +401,7 @@ final class RefuseHandler: ChannelInboundHandler {
     init(reply: SMTPReply) { self.reply = reply }
     func channelActive(context: ChannelHandlerContext) {
         var buffer = context.channel.allocator.buffer(capacity: 80)
-        buffer.writeString(reply.wireText)
+        reply.writeWire(into: &buffer)
         context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {}

@@ -28,19 +28,13 @@ public struct SMTPReply: Sendable, Hashable, CustomStringConvertible, Error {
     /// The wire form: `250-first`, …, `250 last`, each ending in CRLF. The enhanced code is
     /// repeated on every line, as RFC 2034 §4 asks.
     public var wireText: String {
-        var out = ""
-        for (i, line) in lines.enumerated() {
-            out += String(code)
-            out += i == lines.count - 1 ? " " : "-"
-            if let status { out += status.description; if !line.isEmpty { out += " " } }
-            out += line
-            out += "\r\n"
-        }
-        return out
+        var buffer = ByteBuffer()
+        writeWire(into: &buffer)
+        return String(buffer: buffer)
     }
 
-    /// `wireText` written straight into `buffer`, without building the string first (every reply the
-    /// server sends goes through here).
+    /// `wireText` written straight into `buffer`, without building a string first (every reply the server
+    /// sends goes through here).
     public func writeWire(into buffer: inout ByteBuffer) {
         for (i, line) in lines.enumerated() {
             buffer.writeInteger(UInt8(ascii: "0") + UInt8(code / 100))

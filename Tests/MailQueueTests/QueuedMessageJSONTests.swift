@@ -4,6 +4,14 @@ import Testing
 
 /// The hand-written envelope line against `JSONEncoder` with the settings `FileSpool` used before it.
 struct QueuedMessageJSONTests {
+    /// What `FileSpool` wrote the envelope line with before `jsonLine()`.
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.dateEncodingStrategy = .secondsSince1970
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }()
+
     static func plain() -> QueuedMessage {
         QueuedMessage(id: "6b14d20f5a41140d", mailFrom: "bench@src.test",
                       recipients: [.init(address: "sink@sink.test", original: "bench@bench.test")],
@@ -37,7 +45,7 @@ struct QueuedMessageJSONTests {
     @Test(arguments: [plain(), full()])
     func sameBytesAsJSONEncoder(meta: QueuedMessage) throws {
         let line = meta.jsonLine()
-        #expect(String(decoding: line, as: UTF8.self) == String(decoding: try FileSpool.encoder.encode(meta), as: UTF8.self))
+        #expect(String(decoding: line, as: UTF8.self) == String(decoding: try Self.encoder.encode(meta), as: UTF8.self))
         #expect(try FileSpool.decoder().decode(QueuedMessage.self, from: Data(line)) == meta)
     }
 
