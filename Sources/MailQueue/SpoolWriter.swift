@@ -29,8 +29,8 @@ import NIOCore
 /// once for every process (a killed server restarts without the message); only a power cut within that
 /// delay can bring a delivered message back, to be delivered a second time — never lost.
 ///
-/// Files are recycled: a delivered message's file is truncated and renamed to a temp name instead of
-/// unlinked, and the next message is written into it. On ext4 without a journal, allocating an inode skips
+/// Files are recycled: a delivered message's file is renamed to a temp name instead of unlinked, and the
+/// next message is written into it. On ext4 without a journal, allocating an inode skips
 /// every inode freed in the last minute, so a queue that creates and deletes thousands of files a minute
 /// spends most of its time in that scan; a renamed inode costs nothing. At most `poolLimit` are kept — as
 /// many as the largest backlog a burst of mail builds before delivery catches up, so that the next burst

@@ -22,13 +22,13 @@ final class DataSpill {
         guard failure == nil else { return nil }
         var chunk = chunk
         if !headerDone {
-            if header.readableBytes == 0, let end = Self.headerEnd(chunk, from: 0) {
+            if header.readableBytes == 0, let end = MessageHeader.end(in: chunk, from: 0) {
                 header = ByteBuffer(bytes: chunk.readableBytesView.prefix(end))   // a copy: not the whole chunk's storage
                 chunk.moveReaderIndex(forwardBy: end)
                 headerDone = true
             } else {
                 header.writeBuffer(&chunk)
-                if let end = Self.headerEnd(header, from: searchFrom) ?? cutAt() {
+                if let end = MessageHeader.end(in: header, from: searchFrom) ?? cutAt() {
                     chunk = header.getSlice(at: header.readerIndex + end, length: header.readableBytes - end)!
                     header = ByteBuffer(bytes: header.readableBytesView.prefix(end))
                     headerDone = true
@@ -45,21 +45,6 @@ final class DataSpill {
     /// The header grew past `DataSpillPolicy.maxHeaderBytes` without an empty line: cut it there.
     private func cutAt() -> Int? {
         header.readableBytes >= DataSpillPolicy.maxHeaderBytes ? DataSpillPolicy.maxHeaderBytes : nil
-    }
-
-    /// The offset just past the empty line that ends the header section (`CRLF CRLF`, or a CRLF at the very
-    /// start: no header fields), or nil when it is not in `buffer` yet.
-    static func headerEnd(_ buffer: ByteBuffer, from start: Int) -> Int? {
-        buffer.withUnsafeReadableBytes { b in
-            if start == 0, b.count >= 2, b[0] == 13, b[1] == 10 { return 2 }
-            var i = start
-            while i + 3 < b.count {
-                if b[i + 3] != 10 { i += b[i + 3] == 13 ? 1 : 4; continue }
-                if b[i] == 13, b[i + 1] == 10, b[i + 2] == 13 { return i + 4 }
-                i += 1
-            }
-            return nil
-        }
     }
 
     /// The last bytes of the DATA (`tail`), then the file closed: the message as the delegate gets it.
