@@ -27,7 +27,8 @@ public actor DNSResolver: DNSResolving {
     let transport: DNSTransport
     let logger: Logger
     var cache: DNSCache
-    var inFlight: [DNSCache.Key: Task<DNSLookupResult, Never>] = [:]
+    /// Lookups on the wire, each with the callers waiting for the same answer.
+    var inFlight: [DNSCache.Key: [CheckedContinuation<DNSLookupResult, Never>]] = [:]
 
     /// - Parameters:
     ///   - servers: servers to ask, in order; empty means those of `/etc/resolv.conf`.
@@ -66,11 +67,15 @@ public actor DNSResolver: DNSResolving {
         do { dnsName = try DNSName(name) } catch { return .malformed("invalid name \(name): \(error)") }
         let key = DNSCache.Key(name: dnsName, type: type)
         if let cached = cache.get(key, now: .now) { return cached }
-        if let running = inFlight[key] { return await running.value }
-        let task = Task { await self.resolveAndCache(dnsName, type, key: key) }
-        inFlight[key] = task
-        let result = await task.value
-        inFlight[key] = nil
+        if inFlight[key] != nil {
+            return await withCheckedContinuation { inFlight[key, default: []].append($0) }
+        }
+        // The first caller asks in its own task (no task of the resolver's own: on an SMTP session's event
+        // loop, the reply then resumes the session without a hop through the global executor); callers
+        // arriving meanwhile wait for its answer.
+        inFlight[key] = []
+        let result = await resolveAndCache(dnsName, type, key: key)
+        for waiter in inFlight.removeValue(forKey: key) ?? [] { waiter.resume(returning: result) }
         return result
     }
 

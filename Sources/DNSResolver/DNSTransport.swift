@@ -18,9 +18,26 @@ enum DNSExchangeResult: Sendable {
 struct DNSTransport: Sendable {
     let group: any EventLoopGroup
     let loopback = LoopbackUDPSockets()
+    /// The group's loops, to tell whether the caller runs on one of them.
+    private let loops: Set<ObjectIdentifier>
+
+    init(group: any EventLoopGroup) {
+        self.group = group
+        self.loops = Set(group.makeIterator().map { ObjectIdentifier($0) })
+    }
+
+    /// The loop that sends a query and reads its reply: the caller's own when it runs on one of the group's
+    /// loops (an SMTP session's checks do), so that the reply resumes the caller without waking another
+    /// thread; otherwise the group's next.
+    var eventLoop: any EventLoop {
+        if let current = MultiThreadedEventLoopGroup.currentEventLoop, loops.contains(ObjectIdentifier(current)) {
+            return current
+        }
+        return group.next()
+    }
 
     func udp(_ query: DNSMessage, to server: SocketAddress, timeout: TimeAmount) async -> DNSExchangeResult {
-        let eventLoop = group.next()
+        let eventLoop = self.eventLoop
         if LoopbackUDPSockets.isLoopback(server) {
             return await loopback.exchange(query, to: server, timeout: timeout, on: eventLoop)
         }
@@ -51,7 +68,7 @@ struct DNSTransport: Sendable {
     }
 
     func tcp(_ query: DNSMessage, to server: SocketAddress, timeout: TimeAmount) async -> DNSExchangeResult {
-        let eventLoop = group.next()
+        let eventLoop = self.eventLoop
         let promise = eventLoop.makePromise(of: DNSExchangeResult.self)
         let timer = eventLoop.scheduleTask(in: timeout) { promise.succeed(.timeout) }
         defer { timer.cancel() }

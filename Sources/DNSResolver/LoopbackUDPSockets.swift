@@ -38,8 +38,12 @@ final class LoopbackUDPSockets: Sendable {
         }
         let channel = socket.channel
         let promise = channel.eventLoop.makePromise(of: DNSExchangeResult.self)
-        channel.eventLoop.execute {
+        if channel.eventLoop.inEventLoop {
             socket.handler.send(query, to: server, timeout: timeout, promise: promise, channel: channel)
+        } else {
+            channel.eventLoop.execute {
+                socket.handler.send(query, to: server, timeout: timeout, promise: promise, channel: channel)
+            }
         }
         return (try? await promise.futureResult.get()) ?? .timeout
     }

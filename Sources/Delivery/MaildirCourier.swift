@@ -47,7 +47,7 @@ public struct MaildirCourier: Courier {
 
     /// `<root>/<domain>/<user>`, or nil for an address that cannot be a directory name.
     public static func maildir(for address: String, root: String) -> String? {
-        guard let at = address.lastIndex(of: "@") else { return nil }
+        guard let at = address.utf8.lastIndex(of: UInt8(ascii: "@")) else { return nil }
         let user = address[..<at], domain = address[address.index(after: at)...].lowercased()
         guard !user.isEmpty, !user.contains("/"), !domain.contains("/"), user != ".", user != "..",
               domain != ".", domain != ".." else { return nil }

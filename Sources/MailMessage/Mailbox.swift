@@ -69,7 +69,7 @@ public struct Mailbox: Sendable, Hashable, CustomStringConvertible {
     /// An addr-spec Apus can send to, `dot-atom@host.name` in ASCII; a Unicode domain becomes its A-labels.
     static func asciiAddress(_ address: Substring, _ fail: (String) -> MIMEBuildError) throws -> String {
         var result = String(address)
-        if let at = address.lastIndex(of: "@"), address[address.index(after: at)...].utf8.contains(where: { $0 >= 0x80 }),
+        if let at = address.utf8.lastIndex(of: UInt8(ascii: "@")), address[address.index(after: at)...].utf8.contains(where: { $0 >= 0x80 }),
            let domain = aLabels(address[address.index(after: at)...]) {
             result = address[..<at] + "@" + domain
         }
@@ -90,7 +90,7 @@ public struct Mailbox: Sendable, Hashable, CustomStringConvertible {
     /// Why `address` is not an addr-spec Apus can send to, or nil.
     static func problem(address: some StringProtocol) -> String? {
         let address = Substring(address)
-        guard let at = address.lastIndex(of: "@") else { return "\"\(address)\" is not an address (no @)" }
+        guard let at = address.utf8.lastIndex(of: UInt8(ascii: "@")) else { return "\"\(address)\" is not an address (no @)" }
         let local = address[..<at], domain = address[address.index(after: at)...]
         if local.utf8.contains(where: { $0 >= 0x80 }) {
             return "\"\(address)\": a non-ASCII local part needs SMTPUTF8, which the send API does not offer"

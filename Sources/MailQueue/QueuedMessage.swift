@@ -90,7 +90,7 @@ public struct QueuedMessage: Codable, Sendable, Hashable {
 
     /// The domain of `address` (after the last `@`), "" when there is none.
     public static func domain(of address: String) -> String {
-        guard let at = address.lastIndex(of: "@") else { return "" }
+        guard let at = address.utf8.lastIndex(of: UInt8(ascii: "@")) else { return "" }
         return String(address[address.index(after: at)...])
     }
 

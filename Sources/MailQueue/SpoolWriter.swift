@@ -93,8 +93,9 @@ final class SpoolWriter: @unchecked Sendable {
             thread.name = "apus-spool-writer"
             thread.start()
         }
-        condition.signal()
         condition.unlock()
+        // After unlocking: a writer woken while the lock is still held would only block again on it.
+        condition.signal()
     }
 
     private func run() {
@@ -111,13 +112,23 @@ final class SpoolWriter: @unchecked Sendable {
                     condition.wait()
                 }
             }
-            let batchStores = Array(stores.prefix(maxBatch))
-            stores.removeFirst(batchStores.count)
-            let batchRemoves = Array(removes.prefix(maxBatch))
-            removes.removeFirst(batchRemoves.count)
+            let batchStores = Self.take(&stores, upTo: maxBatch)
+            let batchRemoves = Self.take(&removes, upTo: maxBatch)
             condition.unlock()
             commit(batchStores, batchRemoves)
         }
+    }
+
+    /// The first `limit` of `list` (usually all of it: then the arrays are swapped, nothing is copied).
+    private static func take<T>(_ list: inout [T], upTo limit: Int) -> [T] {
+        guard list.count > limit else {
+            var all: [T] = []
+            swap(&all, &list)
+            return all
+        }
+        let first = Array(list.prefix(limit))
+        list.removeFirst(limit)
+        return first
     }
 
     /// Steps 1–5 above for one batch. Every continuation is resumed exactly once.

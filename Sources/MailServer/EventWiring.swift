@@ -96,7 +96,7 @@ final class EventWiring: Sendable {
 
     /// The lowercased domain of `local@domain`; "" for `<>` or a string without "@".
     static func domain(of address: String) -> String {
-        guard let at = address.lastIndex(of: "@") else { return "" }
+        guard let at = address.utf8.lastIndex(of: UInt8(ascii: "@")) else { return "" }
         return String(address[address.index(after: at)...]).lowercased()
     }
 }

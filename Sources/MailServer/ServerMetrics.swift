@@ -61,6 +61,8 @@ public final class ServerMetrics: Sendable {
     let deliveries: [DeliveryKey: Counter]
     let acceptDurations: [String: DurationHistogram]
     let webhookDeliveries: [Bool: Counter]
+    /// `apus_events_total` by event type, made once (the registry's lookup builds the metric's key anew).
+    let events: [String: Counter]
     /// `apus_queue_messages`, registered once the queue size is known.
     let queueMessages = Mutex<Gauge?>(nil)
     /// Reads the providers' current pace at each scrape (set by the server).
@@ -98,7 +100,9 @@ public final class ServerMetrics: Sendable {
             }
         }
         self.deliveries = deliveries
-        for type in EventType.allCases { _ = Self.eventCounter(registry, type.rawValue) }
+        events = Dictionary(uniqueKeysWithValues: EventType.allCases.map {
+            ($0.rawValue, Self.eventCounter(registry, $0.rawValue))
+        })
         acceptDurations = Dictionary(uniqueKeysWithValues: Self.sources.map {
             ($0, registry.makeDurationHistogram(descriptor: Self.named("apus_accept_duration_seconds"),
                                                 labels: [("listener", $0)], buckets: Self.durationBuckets))
@@ -205,7 +209,7 @@ public final class ServerMetrics: Sendable {
 
     /// One event in the store (`EventType` raw value).
     func event(type: String) {
-        Self.eventCounter(registry, type).increment()
+        (events[type] ?? Self.eventCounter(registry, type)).increment()
     }
 
     /// One webhook POST: `ok` for a 2xx answer.

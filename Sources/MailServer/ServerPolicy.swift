@@ -141,7 +141,7 @@ public struct ServerPolicy: SessionPolicy {
         guard recipient.kind == .forward, let via = recipient.via, let srs,
               let mailbox = mailFrom.mailbox, case .name(let senderDomain, _) = mailbox.domain,
               !directory.current.isLocalDomain(senderDomain),
-              let at = via.lastIndex(of: "@") else { return nil }
+              let at = via.utf8.lastIndex(of: UInt8(ascii: "@")) else { return nil }
         let aliasDomain = String(via[via.index(after: at)...])
         return srs.forward(localPart: mailbox.localPart, domain: senderDomain, aliasDomain: aliasDomain, now: now)
     }

@@ -17,11 +17,24 @@ public struct EnhancedStatusCode: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses `X.Y.Z` (RFC 3463 §2: class 2|4|5, subject and detail 0–999).
     public init?(parsing text: Substring) {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3,
-              let k = Int(parts[0]), [2, 4, 5].contains(k),
-              let s = Int(parts[1]), (0...999).contains(s),
-              let d = Int(parts[2]), (0...999).contains(d) else { return nil }
-        self.init(k, s, d)
+        // class "." subject "." detail, each 1 to 3 digits (RFC 3463 §2), read over the bytes.
+        var numbers: [Int] = []
+        numbers.reserveCapacity(3)
+        var value = 0, digits = 0
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: ".") {
+                guard digits > 0, numbers.count < 2 else { return nil }
+                numbers.append(value)
+                value = 0
+                digits = 0
+            } else if byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), digits < 3 {
+                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+                digits += 1
+            } else {
+                return nil
+            }
+        }
+        guard digits > 0, numbers.count == 2, [2, 4, 5].contains(numbers[0]) else { return nil }
+        self.init(numbers[0], numbers[1], value)
     }
 }

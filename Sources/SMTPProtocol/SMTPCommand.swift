@@ -73,7 +73,7 @@ extension SMTPCommand {
     }
 
     public static func parse(_ text: String) throws(SMTPReply) -> SMTPCommand {
-        let verbEnd = text.firstIndex(of: " ") ?? text.endIndex
+        let verbEnd = text.utf8.firstIndex(of: UInt8(ascii: " ")) ?? text.endIndex
         let verb = text[..<verbEnd].uppercased()
         let argument = verbEnd == text.endIndex ? "" : String(text[text.index(after: verbEnd)...])
         switch verb {

@@ -56,7 +56,7 @@ extension SPFCheckResult {
         case .helo: return "spf=\(result.rawValue) smtp.helo=\(Self.atomOrQuoted(helo))"
         case .mailfrom:
             // pvalue = [ [ local-part ] "@" ] domain-name; a local part that is not a dot-atom is dropped.
-            let at = sender.lastIndex(of: "@")
+            let at = sender.utf8.lastIndex(of: UInt8(ascii: "@"))
             let local = at.map { String(sender[..<$0]) } ?? ""
             let domainPart = at.map { String(sender[sender.index(after: $0)...]) } ?? sender
             if Self.isDotAtom(local), Self.isDotAtom(domainPart) {

@@ -26,14 +26,14 @@ public struct SPFMacroContext: Sendable, Hashable {
 
     /// `l`: the local part of the sender; "postmaster" when empty (§4.3).
     public var localPart: String {
-        guard let at = sender.lastIndex(of: "@") else { return "postmaster" }
+        guard let at = sender.utf8.lastIndex(of: UInt8(ascii: "@")) else { return "postmaster" }
         let local = sender[..<at]
         return local.isEmpty ? "postmaster" : String(local)
     }
 
     /// `o`: the domain of the sender.
     public var senderDomain: String {
-        guard let at = sender.lastIndex(of: "@") else { return sender }
+        guard let at = sender.utf8.lastIndex(of: UInt8(ascii: "@")) else { return sender }
         return String(sender[sender.index(after: at)...])
     }
 
@@ -133,9 +133,17 @@ enum SPFName {
     /// A name that can go into a DNS query: non-empty labels of at most 63 octets, at most 253 characters.
     static func isValid(_ name: Substring) -> Bool {
         guard !name.isEmpty, name.utf8.count <= SPFLimits.domainNameLength else { return false }
-        for label in name.split(separator: ".", omittingEmptySubsequences: false) {
-            guard !label.isEmpty, label.utf8.count <= DNSCore.maxLabelLength else { return false }
+        var labelLength = 0
+        for byte in name.utf8 {
+            if byte == UInt8(ascii: ".") {
+                guard labelLength > 0 else { return false }
+                labelLength = 0
+            } else {
+                labelLength += 1
+                guard labelLength <= DNSCore.maxLabelLength else { return false }
+            }
         }
+        guard labelLength > 0 else { return false }
         return (try? DNSName(String(name))) != nil
     }
 

@@ -38,7 +38,7 @@ public struct SPFVerifier: Sendable {
         var sender = mailFrom
         if sender.isEmpty { sender = "postmaster@" + helo }
         let domain: String
-        if let at = sender.lastIndex(of: "@") {
+        if let at = sender.utf8.lastIndex(of: UInt8(ascii: "@")) {
             domain = String(sender[sender.index(after: at)...])
             if at == sender.startIndex { sender = "postmaster" + sender }  // §4.3: no local part
         } else {
