@@ -24,7 +24,8 @@ import NIOCore
 /// renamed before the crash holds complete, synced data. Temp files left by a crash are removed at start
 /// (`DurableFile.removeLeftovers`).
 ///
-/// A removal returns after step 3 and does not ask for a directory sync of its own: the next batch's sync
+/// A removal waits up to `removalGather` (10 ms) for a batch of new messages and is done with it (under load
+/// it never wakes the writer on its own); it returns after step 3 and does not ask for a directory sync of its own: the next batch's sync
 /// covers it, or a sync at most `removalSyncDelay` later when no message arrives. An unlink is effective at
 /// once for every process (a killed server restarts without the message); only a power cut within that
 /// delay can bring a delivered message back, to be delivered a second time — never lost.
@@ -62,6 +63,11 @@ final class SpoolWriter: @unchecked Sendable {
     private var stores: [Store] = []
     private var removes: [Remove] = []
     private var started = false
+    /// When the oldest pending removal is to be done without waiting longer for new messages.
+    private var removalsDue: Date?
+    /// The writer sleeps with no deadline (nothing pending): a removal must wake it.
+    private var waitingForWork = false
+    let removalGather: TimeInterval = 0.01
     /// Touched by the writer thread only.
     private var pool: [String] = []
     private var dirFD: Int32 = -1
@@ -74,17 +80,27 @@ final class SpoolWriter: @unchecked Sendable {
 
     func store(id: String, header: [UInt8], body: ByteBuffer) async throws {
         try await withCheckedThrowingContinuation { done in
-            enqueue { $0.stores.append(Store(id: id, header: header, body: body, done: done)) }
+            enqueue(wake: true) { $0.stores.append(Store(id: id, header: header, body: body, done: done)) }
         }
     }
 
+    /// Returns once the message's files are gone (renamed into the pool or unlinked). Removals wait up to
+    /// `removalGather` for a batch of new messages to ride with, so that under load a delivered message
+    /// costs the writer no wake-up of its own; a kill -9 within that time delivers the message again
+    /// (at-least-once, as for a kill between the remote `250` and the removal; Maildir delivery is
+    /// idempotent).
     func remove(id: String) async throws {
         try await withCheckedThrowingContinuation { done in
-            enqueue { $0.removes.append(Remove(id: id, done: done)) }
+            enqueue(wake: false) { writer in
+                if writer.removes.isEmpty { writer.removalsDue = Date(timeIntervalSinceNow: writer.removalGather) }
+                writer.removes.append(Remove(id: id, done: done))
+            }
         }
     }
 
-    private func enqueue(_ add: (SpoolWriter) -> Void) {
+    /// `wake`: signal the writer in any case (new messages, whose clients wait for `250`); otherwise only
+    /// when it sleeps without a deadline for pending removals.
+    private func enqueue(wake: Bool, _ add: (SpoolWriter) -> Void) {
         condition.lock()
         add(self)
         if !started {
@@ -93,27 +109,38 @@ final class SpoolWriter: @unchecked Sendable {
             thread.name = "apus-spool-writer"
             thread.start()
         }
+        let signal = wake || waitingForWork
         condition.unlock()
         // After unlocking: a writer woken while the lock is still held would only block again on it.
-        condition.signal()
+        if signal { condition.signal() }
     }
 
     private func run() {
         while true {
             condition.lock()
-            while stores.isEmpty && removes.isEmpty {
-                if unsyncedRemovals {
-                    if !condition.wait(until: Date(timeIntervalSinceNow: removalSyncDelay)), stores.isEmpty, removes.isEmpty {
+            while stores.isEmpty {
+                if !removes.isEmpty {
+                    let due = removalsDue ?? Date()
+                    if due.timeIntervalSinceNow <= 0 { break }
+                    _ = condition.wait(until: due)
+                } else if unsyncedRemovals {
+                    waitingForWork = true
+                    let signalled = condition.wait(until: Date(timeIntervalSinceNow: removalSyncDelay))
+                    waitingForWork = false
+                    if !signalled, stores.isEmpty, removes.isEmpty {
                         condition.unlock()
                         syncRemovals()
                         condition.lock()
                     }
                 } else {
+                    waitingForWork = true
                     condition.wait()
+                    waitingForWork = false
                 }
             }
             let batchStores = Self.take(&stores, upTo: maxBatch)
             let batchRemoves = Self.take(&removes, upTo: maxBatch)
+            if removes.isEmpty { removalsDue = nil } else { removalsDue = Date() }
             condition.unlock()
             commit(batchStores, batchRemoves)
         }

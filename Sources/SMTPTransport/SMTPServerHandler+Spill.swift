@@ -12,8 +12,9 @@ import SMTPProtocol
 /// each read of DATA the handler looks at what the decoder holds: past the threshold, or when all
 /// connections together hold more than the memory budget, the message starts spilling — its header section
 /// stays in memory, its body goes to a `.tmp-spill-…` file in the queue directory in pieces of
-/// `DataSpillPolicy.writeBytes`, reading paused while a piece is being written, so that a fast client cannot
-/// outrun the disk. Messages under the threshold never reach this code beyond one comparison.
+/// `DataSpillPolicy.writeBytes`, processing paused while a piece is being written (reading too once
+/// `maxBufferedWhileWaiting` more has arrived), so that a fast client cannot outrun the disk. Messages under
+/// the threshold never reach this code beyond one comparison.
 extension SMTPServerHandler {
     /// Called when the decoder needs more input: starts or continues spilling when due.
     func spillIfDue(context: ChannelHandlerContext) {
@@ -56,7 +57,7 @@ extension SMTPServerHandler {
                 self.closeForShutdown(context: context)
                 return
             }
-            context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+            self.resumeReading(context: context)
             self.processBuffer(context: context)
         }
     }
