@@ -203,6 +203,11 @@ public struct MailDirectory: UserStore, Sendable, Equatable {
     }
 
     static func key(_ domain: String) -> String {
+        // Most names come lowercased already (the SMTP layer's lookup keys): then no copy is made.
+        if !domain.utf8.contains(where: { ($0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z")) || $0 >= 0x80 }),
+           domain.utf8.last != UInt8(ascii: ".") {
+            return domain
+        }
         var d = domain.lowercased()
         if d.hasSuffix(".") { d.removeLast() }
         return d

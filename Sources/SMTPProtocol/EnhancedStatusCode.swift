@@ -1,3 +1,5 @@
+import NIOCore
+
 /// An enhanced mail system status code, RFC 3463: `class.subject.detail`, e.g. `5.1.1`.
 ///
 /// The class (2 success, 4 persistent transient failure, 5 permanent failure) must agree with the
@@ -14,6 +16,24 @@ public struct EnhancedStatusCode: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "\(klass).\(subject).\(detail)" }
+
+    /// `description`'s bytes, written without making a String (every reply carries one).
+    public func write(into buffer: inout ByteBuffer) {
+        guard [klass, subject, detail].allSatisfy((0...999).contains) else {
+            buffer.writeString(description)
+            return
+        }
+        func decimal(_ value: Int) {
+            if value >= 100 { buffer.writeInteger(UInt8(ascii: "0") + UInt8(value / 100 % 10)) }
+            if value >= 10 { buffer.writeInteger(UInt8(ascii: "0") + UInt8(value / 10 % 10)) }
+            buffer.writeInteger(UInt8(ascii: "0") + UInt8(value % 10))
+        }
+        decimal(klass)
+        buffer.writeInteger(UInt8(ascii: "."))
+        decimal(subject)
+        buffer.writeInteger(UInt8(ascii: "."))
+        decimal(detail)
+    }
 
     /// Parses `X.Y.Z` (RFC 3463 §2: class 2|4|5, subject and detail 0–999).
     public init?(parsing text: Substring) {

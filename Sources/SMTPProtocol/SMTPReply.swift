@@ -42,7 +42,7 @@ public struct SMTPReply: Sendable, Hashable, CustomStringConvertible, Error {
             buffer.writeInteger(UInt8(ascii: "0") + UInt8(code % 10))
             buffer.writeInteger(i == lines.count - 1 ? UInt8(ascii: " ") : UInt8(ascii: "-"))
             if let status {
-                buffer.writeString(status.description)
+                status.write(into: &buffer)
                 if !line.isEmpty { buffer.writeInteger(UInt8(ascii: " ")) }
             }
             buffer.writeString(line)

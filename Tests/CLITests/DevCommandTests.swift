@@ -4,8 +4,13 @@ import Testing
 /// `apus dev` as a new user meets it: a taken port is named before any banner.
 @Suite struct DevCommandTests {
     /// A listening socket on a free loopback port; close it with `close(_:)`.
-    static func listeningSocket() throws -> (fd: Int32, port: Int) {
+    /// `reusePort`: as another Apus holds its listeners (one socket per event loop with SO_REUSEPORT).
+    static func listeningSocket(reusePort: Bool = false) throws -> (fd: Int32, port: Int) {
         let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if reusePort {
+            var one: Int32 = 1
+            try #require(setsockopt(s, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size)) == 0)
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -18,6 +23,20 @@ import Testing
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &length) }
         }
         return (s, Int(UInt16(bigEndian: address.sin_port)))
+    }
+
+    /// Apus listens with SO_REUSEPORT (a socket per event loop): a second server started on the same port must
+    /// still be told the port is taken, not join the first one and share its connections.
+    @Test func aPortHeldWithReusePortIsTakenToo() async throws {
+        let taken = try Self.listeningSocket(reusePort: true)
+        defer { close(taken.fd) }
+        let free = try InitServeTests.freePorts(3)
+        let result = try await ApusProcess.run(["dev", "--mx-port", String(taken.port),
+                                                "--submission-port", String(free[0]), "--submissions-port", String(free[1]),
+                                                "--admin-port", String(free[2]), "--log-level", "error"])
+        #expect(result.status != 0)
+        #expect(result.err.contains("cannot listen for mx on 127.0.0.1:\(taken.port): Address already in use (errno 98)"),
+                "\(result.err)")
     }
 
     @Test func aTakenPortIsNamedWithItsFlagAndNoBannerIsPrinted() async throws {

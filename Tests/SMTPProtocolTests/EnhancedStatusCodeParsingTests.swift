@@ -1,3 +1,4 @@
+import NIOCore
 import SMTPProtocol
 import Testing
 
@@ -33,5 +34,16 @@ struct EnhancedStatusCodeParsingTests {
             let text = String((0..<Int.random(in: 0...9, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! })
             #expect(EnhancedStatusCode(parsing: Substring(text)) == Self.reference(Substring(text)), "\(text)")
         }
+    }
+}
+
+/// The bytes a reply carries for its status code are `description`'s.
+struct EnhancedStatusCodeWireTests {
+    @Test(arguments: [(2, 0, 0), (5, 7, 26), (4, 4, 999), (5, 100, 10), (5, 1000, 1), (2, -1, 0)])
+    func wireEqualsDescription(klass: Int, subject: Int, detail: Int) {
+        let code = EnhancedStatusCode(klass, subject, detail)
+        var buffer = ByteBuffer()
+        code.write(into: &buffer)
+        #expect(String(buffer: buffer) == code.description)
     }
 }
