@@ -329,16 +329,19 @@ public final class MailServer: Service, Sendable {
         #else
         let perLoop = false
         #endif
-        guard perLoop else { return [try await bind(kind, host: host, port: port, acceptOn: group, reusePort: false)] }
+        let initializer = childInitializer(kind)
+        guard perLoop else {
+            return [try await bind(host: host, port: port, acceptOn: group, reusePort: false, initializer: initializer)]
+        }
         var port = port
         if port != 0 {
-            let probe = try await bind(kind, host: host, port: port, acceptOn: loops[0], reusePort: false)
+            let probe = try await bind(host: host, port: port, acceptOn: loops[0], reusePort: false, initializer: initializer)
             try await probe.close()
         }
         var channels: [any Channel] = []
         do {
             for loop in loops {
-                let channel = try await bind(kind, host: host, port: port, acceptOn: loop, reusePort: true)
+                let channel = try await bind(host: host, port: port, acceptOn: loop, reusePort: true, initializer: initializer)
                 channels.append(channel)
                 if port == 0 { port = channel.localAddress?.port ?? 0 }
             }
@@ -349,10 +352,10 @@ public final class MailServer: Service, Sendable {
         return channels
     }
 
-    /// One listening socket whose connections are served on `acceptOn` (a loop, or the group's next loop for
-    /// each connection).
-    func bind(_ kind: ListenerKind, host: String, port: Int, acceptOn: any EventLoopGroup, reusePort: Bool) async throws
-        -> any Channel {
+    /// What every connection of a `kind` listener gets: its session settings and one delegate (with the
+    /// state a listener keeps across connections, such as AUTH failures per address) shared by the
+    /// listener's sockets on every loop.
+    func childInitializer(_ kind: ListenerKind) -> @Sendable (any Channel) -> EventLoopFuture<Void> {
         var draft = SMTPServerSettings(
             session: SessionConfiguration(hostname: config.hostname, listener: kind, tlsAvailable: true,
                                           maxMessageBytes: config.limits.maxMessageBytes,
@@ -381,21 +384,7 @@ public final class MailServer: Service, Sendable {
                                       unsubscribe: events.unsubscribe, logger: logger)
         let tls = self.tls, connections = self.connections, logger = self.logger, hostname = config.hostname
         let openChannels = self.openChannels, metrics = self.metrics, frozenSettings = settings
-        var bootstrap = ServerBootstrap(group: acceptOn)
-            .serverChannelOption(ChannelOptions.backlog, value: 512)
-            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-        #if os(Linux)
-        if reusePort {
-            // Not among NIO's named options.
-            let option = ChannelOptions.Types.SocketOption(level: .socket, name: NIOBSDSocket.Option(rawValue: CInt(SO_REUSEPORT)))
-            bootstrap = bootstrap.serverChannelOption(option, value: 1)
-        }
-        #endif
-        if host.contains(":") {
-            bootstrap = bootstrap.serverChannelOption(ChannelOptions.Types.SocketOption(level: .ipv6, name: .ipv6_v6only), value: 1)
-        }
-        return try await bootstrap
-            .childChannelInitializer { channel in
+        return { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let remote = channel.remoteAddress?.ipAddress ?? "unknown"
                     let local = channel.localAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
@@ -430,6 +419,27 @@ public final class MailServer: Service, Sendable {
                                           info: info, logger: logger))
                 }
             }
+    }
+
+    /// One listening socket whose connections are served on `acceptOn` (a loop, or the group's next loop for
+    /// each connection).
+    func bind(host: String, port: Int, acceptOn: any EventLoopGroup, reusePort: Bool,
+              initializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>) async throws -> any Channel {
+        var bootstrap = ServerBootstrap(group: acceptOn)
+            .serverChannelOption(ChannelOptions.backlog, value: 512)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+        #if os(Linux)
+        if reusePort {
+            // Not among NIO's named options.
+            let option = ChannelOptions.Types.SocketOption(level: .socket, name: NIOBSDSocket.Option(rawValue: CInt(SO_REUSEPORT)))
+            bootstrap = bootstrap.serverChannelOption(option, value: 1)
+        }
+        #endif
+        if host.contains(":") {
+            bootstrap = bootstrap.serverChannelOption(ChannelOptions.Types.SocketOption(level: .ipv6, name: .ipv6_v6only), value: 1)
+        }
+        return try await bootstrap
+            .childChannelInitializer(initializer)
             .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             .bind(host: host, port: port)
             .get()
