@@ -264,13 +264,12 @@ public final class MailServer: Service, Sendable {
             for (kind, list) in [(ListenerKind.mx, config.listen.mx), (.submission, config.listen.submission),
                                  (.submissions, config.listen.submissions)] {
                 for address in list {
-                    let bound: [any Channel]
-                    do { bound = try await bind(kind, host: address.host, port: address.port) } catch {
+                    let channel: any Channel
+                    do { channel = try await bind(kind, host: address.host, port: address.port) } catch {
                         throw ListenerBindError(listener: kind.rawValue, address: address, underlying: error,
                                                 fix: bindFix(kind.rawValue))
                     }
-                    channels += bound
-                    let channel = bound[0]
+                    channels.append(channel)
                     if let local = channel.localAddress { addresses.append((kind, local)) }
                     logger.info("listening: \(kind.rawValue) on \(channel.localAddress.map(Self.describe) ?? "\(address)")")
                 }
@@ -317,45 +316,7 @@ public final class MailServer: Service, Sendable {
         return ip.contains(":") ? "[\(ip)]:\(address.port ?? 0)" : "\(ip):\(address.port ?? 0)"
     }
 
-    /// One listening socket per event loop, all on the same address with `SO_REUSEPORT` (Linux spreads the
-    /// connections over them), each handing its connections to its own loop: a connection is accepted and
-    /// served on one thread, with no hand-over to another loop (a wake-up per connection). An address already
-    /// in use still fails: a plain socket is bound to it first and closed, so a second server does not join
-    /// the first one's group. Without `SO_REUSEPORT` (or with one loop), one socket for the whole group.
-    func bind(_ kind: ListenerKind, host: String, port: Int) async throws -> [any Channel] {
-        let loops = Array(group.makeIterator())
-        #if os(Linux)
-        let perLoop = loops.count > 1
-        #else
-        let perLoop = false
-        #endif
-        let initializer = childInitializer(kind)
-        guard perLoop else {
-            return [try await bind(host: host, port: port, acceptOn: group, reusePort: false, initializer: initializer)]
-        }
-        var port = port
-        if port != 0 {
-            let probe = try await bind(host: host, port: port, acceptOn: loops[0], reusePort: false, initializer: initializer)
-            try await probe.close()
-        }
-        var channels: [any Channel] = []
-        do {
-            for loop in loops {
-                let channel = try await bind(host: host, port: port, acceptOn: loop, reusePort: true, initializer: initializer)
-                channels.append(channel)
-                if port == 0 { port = channel.localAddress?.port ?? 0 }
-            }
-        } catch {
-            for channel in channels { try? await channel.close() }
-            throw error
-        }
-        return channels
-    }
-
-    /// What every connection of a `kind` listener gets: its session settings and one delegate (with the
-    /// state a listener keeps across connections, such as AUTH failures per address) shared by the
-    /// listener's sockets on every loop.
-    func childInitializer(_ kind: ListenerKind) -> @Sendable (any Channel) -> EventLoopFuture<Void> {
+    func bind(_ kind: ListenerKind, host: String, port: Int) async throws -> any Channel {
         var draft = SMTPServerSettings(
             session: SessionConfiguration(hostname: config.hostname, listener: kind, tlsAvailable: true,
                                           maxMessageBytes: config.limits.maxMessageBytes,
@@ -384,7 +345,14 @@ public final class MailServer: Service, Sendable {
                                       unsubscribe: events.unsubscribe, logger: logger)
         let tls = self.tls, connections = self.connections, logger = self.logger, hostname = config.hostname
         let openChannels = self.openChannels, metrics = self.metrics, frozenSettings = settings
-        return { channel in
+        var bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 512)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+        if host.contains(":") {
+            bootstrap = bootstrap.serverChannelOption(ChannelOptions.Types.SocketOption(level: .ipv6, name: .ipv6_v6only), value: 1)
+        }
+        return try await bootstrap
+            .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let remote = channel.remoteAddress?.ipAddress ?? "unknown"
                     let local = channel.localAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
@@ -419,27 +387,6 @@ public final class MailServer: Service, Sendable {
                                           info: info, logger: logger))
                 }
             }
-    }
-
-    /// One listening socket whose connections are served on `acceptOn` (a loop, or the group's next loop for
-    /// each connection).
-    func bind(host: String, port: Int, acceptOn: any EventLoopGroup, reusePort: Bool,
-              initializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>) async throws -> any Channel {
-        var bootstrap = ServerBootstrap(group: acceptOn)
-            .serverChannelOption(ChannelOptions.backlog, value: 512)
-            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-        #if os(Linux)
-        if reusePort {
-            // Not among NIO's named options.
-            let option = ChannelOptions.Types.SocketOption(level: .socket, name: NIOBSDSocket.Option(rawValue: CInt(SO_REUSEPORT)))
-            bootstrap = bootstrap.serverChannelOption(option, value: 1)
-        }
-        #endif
-        if host.contains(":") {
-            bootstrap = bootstrap.serverChannelOption(ChannelOptions.Types.SocketOption(level: .ipv6, name: .ipv6_v6only), value: 1)
-        }
-        return try await bootstrap
-            .childChannelInitializer(initializer)
             .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             .bind(host: host, port: port)
             .get()

@@ -25,8 +25,8 @@ import Testing
         return (s, Int(UInt16(bigEndian: address.sin_port)))
     }
 
-    /// Apus listens with SO_REUSEPORT (a socket per event loop): a second server started on the same port must
-    /// still be told the port is taken, not join the first one and share its connections.
+    /// A port held by a program listening with SO_REUSEPORT is taken too: Apus must say so, not join that
+    /// program's group and share its connections (it would if it set SO_REUSEPORT itself).
     @Test func aPortHeldWithReusePortIsTakenToo() async throws {
         let taken = try Self.listeningSocket(reusePort: true)
         defer { close(taken.fd) }
