@@ -346,7 +346,10 @@ public final class MailServer: Service, Sendable {
         let tls = self.tls, connections = self.connections, logger = self.logger, hostname = config.hostname
         let openChannels = self.openChannels, metrics = self.metrics, frozenSettings = settings
         var bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(ChannelOptions.backlog, value: 512)
+            // The kernel caps it at net.core.somaxconn (4096 on current kernels): under a connection flood a full
+            // accept queue drops SYNs, and a legitimate client then waits a second for its retransmission.
+            .serverChannelOption(ChannelOptions.backlog, value: 4096)
+            .serverChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
         if host.contains(":") {
             bootstrap = bootstrap.serverChannelOption(ChannelOptions.Types.SocketOption(level: .ipv6, name: .ipv6_v6only), value: 1)
