@@ -25,10 +25,11 @@ import NIOCore
 /// (`DurableFile.removeLeftovers`).
 ///
 /// A removal waits up to `removalGather` (10 ms) for a batch of new messages and is done with it (under load
-/// it never wakes the writer on its own); it returns after step 3 and does not ask for a directory sync of its own: the next batch's sync
-/// covers it, or a sync at most `removalSyncDelay` later when no message arrives. An unlink is effective at
-/// once for every process (a killed server restarts without the message); only a power cut within that
-/// delay can bring a delivered message back, to be delivered a second time — never lost.
+/// it never wakes the writer on its own); it returns after step 3 and does not ask for a directory sync of
+/// its own: the next batch's sync covers it, or a sync at most `removalSyncDelay` later when no message
+/// arrives. An unlink is effective at once for every process (a killed server restarts without the
+/// message); only a power cut within that delay can bring a delivered message back, to be delivered a second
+/// time — never lost.
 ///
 /// Files are recycled: a delivered message's file is renamed to a temp name instead of unlinked, and the
 /// next message is written into it. On ext4 without a journal, allocating an inode skips

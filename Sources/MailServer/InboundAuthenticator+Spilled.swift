@@ -19,6 +19,6 @@ extension InboundAuthenticator {
             logger.error("DKIM: cannot read the body of a large message at \(spilled.bodyPath): \(error)")
             results = [DKIMVerificationResult(status: .temperror, reason: .keyLookupFailed("message body unreadable"))]
         }
-        return await conclude(results, header: header, envelope: envelope)
+        return await conclude(results, fromDomain: OutboundSigner.fromDomain(header), envelope: envelope)
     }
 }

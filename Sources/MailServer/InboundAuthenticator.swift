@@ -28,17 +28,17 @@ struct InboundAuthenticator: Sendable {
         // From), and the body is neither copied nor parsed (two copies of a 100 KB message were 4% of its cost).
         let header = Array(message.readableBytesView.prefix(MessageHeader.end(in: message) ?? message.readableBytes))
         if let parsed = try? DKIMMessage(header), !parsed.headers.contains(where: { $0.hasName("DKIM-Signature") }) {
-            return await conclude([], header: header, envelope: envelope)
+            return await conclude([], fromDomain: OutboundSigner.fromDomain(of: parsed), envelope: envelope)
         }
         let bytes = Array(message.readableBytesView)
         let now = Int64(Date().timeIntervalSince1970)
         let dkimResults = await DKIMVerifier(lookup: dnsKeyLookup(resolver)).verify(message: bytes, now: now)
-        return await conclude(dkimResults, header: bytes, envelope: envelope)
+        return await conclude(dkimResults, fromDomain: OutboundSigner.fromDomain(bytes), envelope: envelope)
     }
 
     /// DMARC over the DKIM results and the SPF result of MAIL FROM, and the Authentication-Results field.
-    /// `header` is the message or its header section (only the From field is read).
-    func conclude(_ dkimResults: [DKIMVerificationResult], header bytes: [UInt8], envelope: Envelope) async -> Outcome {
+    /// `fromDomain`: the domain of the message's From address (`OutboundSigner.fromDomain`).
+    func conclude(_ dkimResults: [DKIMVerificationResult], fromDomain: String?, envelope: Envelope) async -> Outcome {
         var parts: [String] = []
         parts.append(envelope.annotations["spf.ar"] ?? "spf=none")
         if dkimResults.isEmpty {
@@ -49,7 +49,7 @@ struct InboundAuthenticator: Sendable {
             }
         }
         var refusal: SMTPReply?
-        if let from = OutboundSigner.fromDomain(bytes) {
+        if let from = fromDomain {
             let spf = envelope.annotations["spf.result"].flatMap(DMARCAuthStatus.init(rawValue:)).map {
                 DMARCSPFInput(result: $0, domain: envelope.annotations["spf.domain"] ?? "")
             }

@@ -63,8 +63,13 @@ final class OutboundSigner: Sendable {
 
     /// The domain of the (first) address in the From header, lowercased; nil when there is none.
     static func fromDomain(_ bytes: [UInt8]) -> String? {
-        guard let message = try? DKIMMessage(bytes),
-              let from = message.headers.first(where: { $0.hasName("From") }) else { return nil }
+        guard let message = try? DKIMMessage(bytes) else { return nil }
+        return fromDomain(of: message)
+    }
+
+    /// `fromDomain` of a message already parsed.
+    static func fromDomain(of message: DKIMMessage) -> String? {
+        guard let from = message.headers.first(where: { $0.hasName("From") }) else { return nil }
         let value = String(decoding: from.valueBytes, as: UTF8.self)
         // `Name <local@domain>` or `local@domain`: take the address inside the last <…> if any.
         // Over the UTF-8 bytes: every delimiter is ASCII (a Character-wise search cost 20,000 instructions a

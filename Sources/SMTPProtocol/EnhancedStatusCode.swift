@@ -19,7 +19,7 @@ public struct EnhancedStatusCode: Sendable, Hashable, CustomStringConvertible {
 
     /// `description`'s bytes, written without making a String (every reply carries one).
     public func write(into buffer: inout ByteBuffer) {
-        guard [klass, subject, detail].allSatisfy((0...999).contains) else {
+        guard (0...999).contains(klass), (0...999).contains(subject), (0...999).contains(detail) else {
             buffer.writeString(description)
             return
         }

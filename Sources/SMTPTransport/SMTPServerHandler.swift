@@ -102,7 +102,7 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
             perform(session.tlsEstablished(), context: context)
             if info.listener == .submissions { greet(context: context) }
             waiting = false
-            context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+            resumeReading(context: context)
             processBuffer(context: context)
         }
         context.fireUserInboundEventTriggered(event)
