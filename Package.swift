@@ -136,6 +136,7 @@ let package = Package(
         .target(name: "SMTPTransport",
                 dependencies: [
                     "SMTPProtocol",
+                    .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                     .product(name: "NIOCore", package: "swift-nio"),
                     .product(name: "NIOPosix", package: "swift-nio"),
                     .product(name: "NIOSSL", package: "swift-nio-ssl"),

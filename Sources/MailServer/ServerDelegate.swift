@@ -83,8 +83,8 @@ final class ServerDelegate: SMTPServerDelegate {
         return await senderChecker.check(sender, heloName: heloName, clientAddress: connection.remoteAddress)
     }
 
-    func accept(envelope: Envelope, message: ByteBuffer, connection: ConnectionInfo) async -> Result<String, SMTPReply> {
-        await accept(envelope: envelope, message: message, connection: connection, source: connection.listener.rawValue)
+    func accept(envelope: Envelope, message: consuming ByteBuffer, connection: ConnectionInfo) async -> Result<String, SMTPReply> {
+        await accept(envelope: envelope, message: consume message, connection: connection, source: connection.listener.rawValue)
     }
 
     func accept(envelope: Envelope, spilled: SpilledMessage, connection: ConnectionInfo) async -> Result<String, SMTPReply> {
@@ -92,14 +92,16 @@ final class ServerDelegate: SMTPServerDelegate {
     }
 
     /// `source` names the way in for the `queued` event: mx, submission, submissions, api.
-    func accept(envelope: Envelope, message: ByteBuffer, connection: ConnectionInfo, source: String) async -> Result<String, SMTPReply> {
-        await accept(envelope: envelope, content: .memory(message), connection: connection, source: source)
+    func accept(envelope: Envelope, message: consuming ByteBuffer, connection: ConnectionInfo, source: String) async -> Result<String, SMTPReply> {
+        await accept(envelope: envelope, content: .memory(consume message), connection: connection, source: source)
     }
 
     /// The acceptance of every message: loop check, unsubscribe requests, recipients, free space, inbound
     /// checks or DKIM signing, the trace fields on top, the queue file, events. `content` is the message in
     /// memory, or a large one's header in memory and body on disk (`ServerDelegate+Spilled.swift`).
-    func accept(envelope: Envelope, content: MessageContent, connection: ConnectionInfo, source: String) async -> Result<String, SMTPReply> {
+    /// `content` is consumed: the caller lets go of the message, so that the trace fields can be put in front
+    /// of it without copying it (`ByteBuffer.prepend` copies a buffer that someone else still holds).
+    func accept(envelope: Envelope, content: consuming MessageContent, connection: ConnectionInfo, source: String) async -> Result<String, SMTPReply> {
         let started = ContinuousClock.now
         if Self.receivedCount(content.header) > Self.maxReceivedHeaders {
             logger.notice("refused message from \(connection.remoteAddress): more than \(Self.maxReceivedHeaders) Received headers (mail loop?)")
@@ -132,7 +134,6 @@ final class ServerDelegate: SMTPServerDelegate {
         let received = ReceivedHeader(clientName: envelope.clientName, clientAddress: connection.remoteAddress,
                                       hostname: config.hostname, protocolName: envelope.protocolName, queueID: id,
                                       tlsVersion: connection.tlsVersion, date: Date()).rendered
-        var content = content
         var authResults: String?
         if envelope.authenticatedUser == nil, let inboundAuthenticator {
             content.header = InboundAuthenticator.removingForgedResults(content.header, hostname: config.hostname)
@@ -143,17 +144,20 @@ final class ServerDelegate: SMTPServerDelegate {
             }
             authResults = outcome.headerField
         }
-        var full = ByteBuffer()
-        full.reserveCapacity(received.utf8.count + content.inMemoryBytes)
-        if let authResults { full.writeString(authResults + "\r\n") }               // RFC 8601 §5: at the top
-        for field in envelope.traceFields { full.writeString(field + "\r\n") }   // Received-SPF
-        full.writeString(received)
+        var trace: [UInt8] = []
+        trace.reserveCapacity(received.utf8.count + (authResults?.utf8.count ?? 0) + 256)
+        if let authResults { trace += authResults.utf8; trace += [13, 10] }          // RFC 8601 §5: at the top
+        for field in envelope.traceFields { trace += field.utf8; trace += [13, 10] }   // Received-SPF
+        trace += received.utf8
         // Submitted mail from our domains is DKIM-signed; mail arriving on port 25 is not touched.
         if envelope.authenticatedUser != nil {
             content = await content.signed(by: signer, isLocalDomain: { [directory] in directory.current.isLocalDomain($0) })
         }
-        var inMemory = content.header
-        full.writeBuffer(&inMemory)
+        // The trace fields go into the headroom the DATA decoder left in front of the message: `content` lets
+        // go of the buffer first, so that it is not shared (then `prepend` would copy it whole).
+        var full = content.header
+        content.header = ByteBuffer()
+        full.prepend(trace)
         let size = full.readableBytes + content.bodyFileBytes
         let mailFrom = envelope.mailFrom.mailbox.map { "\($0.encodedLocalPart)@\($0.domain.lookupKey)" } ?? ""
         var meta = QueuedMessage(id: id, mailFrom: mailFrom, recipients: recipients, receivedAt: Date(),

@@ -33,10 +33,24 @@ public struct DataDecoder: Sendable {
     private var size = 0
     private var violation: Violation?
 
-    public init(maxBytes: Int, allocator: ByteBufferAllocator = ByteBufferAllocator()) {
+    /// `headroom`: bytes left free in front of the message, so that the server can put its trace fields
+    /// (`Received:`, `Authentication-Results:`) on top without copying the message (`ByteBuffer.prepend`).
+    /// `expectedBytes`: the size the client declared (SIZE=), if any: the first buffer is made that large (up
+    /// to `maxInitialCapacity`), so that a 100 KB message is not copied three times as its buffer doubles.
+    public init(maxBytes: Int, expectedBytes: Int? = nil, headroom: Int = 0,
+                allocator: ByteBufferAllocator = ByteBufferAllocator()) {
         self.maxBytes = maxBytes
-        self.message = allocator.buffer(capacity: min(maxBytes, 16 * 1024))
+        let first = min(max(expectedBytes ?? 0, Self.defaultInitialCapacity), Self.maxInitialCapacity, maxBytes)
+        var message = allocator.buffer(capacity: max(first, 0) + headroom)
+        message.moveWriterIndex(forwardBy: headroom)
+        message.moveReaderIndex(forwardBy: headroom)
+        self.message = message
     }
+
+    /// The first buffer without a declared size, and the most a declared size reserves before any byte came
+    /// (a client announcing 50 MB and sending nothing must not cost 50 MB).
+    public static let defaultInitialCapacity = 16 * 1024
+    public static let maxInitialCapacity = 1024 * 1024
 
     /// Decoded bytes held so far and not yet taken (`takeStored`).
     public var storedBytes: Int { message.readableBytes }

@@ -129,7 +129,7 @@ extension SMTPSession {
         // RFC 2920 §3.1: with pipelining, DATA after only failed RCPTs gets 554.
         guard !tx.recipients.isEmpty else { return fail(.c554NoValidRecipients) }
         phase = .data
-        return [.reply(.c354StartInput), .receiveData(maxBytes: configuration.maxMessageBytes)]
+        return [.reply(.c354StartInput), .receiveData(maxBytes: configuration.maxMessageBytes, declaredSize: tx.parameters.size)]
     }
 
     /// The DATA decoder found the end of the message.

@@ -104,8 +104,9 @@ public enum SessionAction: Sendable, Equatable {
     case reply(SMTPReply)
     /// The 220 has been queued: install TLS now and discard any plaintext already buffered.
     case startTLS
-    /// Switch the input to DATA decoding with this size limit (after the 354).
-    case receiveData(maxBytes: Int)
+    /// Switch the input to DATA decoding with this size limit (after the 354). `declaredSize`: the client's
+    /// MAIL FROM SIZE= (RFC 1870), a hint for the first buffer, never trusted as a limit.
+    case receiveData(maxBytes: Int, declaredSize: Int? = nil)
     /// Check the credentials off the event loop; answer with `authChecked`.
     case verifyCredentials(username: String, password: String)
     /// Store the message durably; answer with `enqueued` or `enqueueFailed`.

@@ -177,12 +177,60 @@ public final class SMTPClientConnection: Sendable {
 
     /// Writes the message after a `354`: dot-stuffed (RFC 5321 §4.5.2), ending in CRLF, then `.` CRLF.
     /// Bare LF line ends are turned into CRLF.
+    /// Nearly every message goes out as slices of itself (`dotStuffedPieces`), gathered by one `writev`;
+    /// one with many lines to change is copied with the changes (`dotStuff`).
     public func sendMessage(_ message: ByteBuffer) async throws {
+        logger?.debug("-> (message, \(message.readableBytes) bytes) .")
+        if var pieces = Self.dotStuffedPieces(message) {
+            pieces.append(Self.endOfData)
+            return try await write(pieces, timeout: timeouts.dataBlock)
+        }
         var out = channel.allocator.buffer(capacity: message.readableBytes + message.readableBytes / 50 + 8)
         Self.dotStuff(message, into: &out)
-        out.writeString(".\r\n")
-        logger?.debug("-> (message, \(message.readableBytes) bytes) .")
+        out.writeBytes(Self.endOfData.readableBytesView)
         try await write(out, timeout: timeouts.dataBlock)
+    }
+
+    static let endOfData = ByteBuffer(string: ".\r\n")
+    static let addedDot = ByteBuffer(string: ".")
+    static let addedLF = ByteBuffer(string: "\n")
+    static let addedCRLF = ByteBuffer(string: "\r\n")
+
+    /// What `dotStuff` writes, as pieces: the runs of `message` that need no change as slices of it (no copy),
+    /// and between them the bytes added (a "." before a line's leading dot, a CR before a bare LF, the last
+    /// line's CRLF). Nil when that takes more than `maxPieces` pieces (a message of many short lines starting
+    /// with a dot, or with bare LFs: copying it once is then cheaper than a long gather list).
+    public static func dotStuffedPieces(_ message: ByteBuffer, maxPieces: Int = 64) -> [ByteBuffer]? {
+        var pieces: [ByteBuffer] = []
+        let base = message.readerIndex
+        let complete: Bool = message.withUnsafeReadableBytes { bytes in
+            let (cr, lf, dot) = (UInt8(13), UInt8(10), UInt8(ascii: "."))
+            let count = bytes.count
+            var spanStart = 0   // bytes[spanStart...] not added yet, and needing no change so far
+            var lineStart = 0
+            func addSpan(to end: Int) {
+                if end > spanStart { pieces.append(message.getSlice(at: base + spanStart, length: end - spanStart)!) }
+            }
+            while lineStart < count {
+                if pieces.count >= maxPieces { return false }
+                if bytes[lineStart] == dot {
+                    addSpan(to: lineStart)
+                    pieces.append(addedDot)
+                    spanStart = lineStart
+                }
+                let end = ByteScan.first(lf, in: bytes, from: lineStart)
+                let endsWithCR = end > lineStart && bytes[end - 1] == cr
+                if end == count || !endsWithCR {
+                    addSpan(to: end)
+                    pieces.append(endsWithCR ? addedLF : addedCRLF)
+                    spanStart = min(end + 1, count)
+                }
+                lineStart = end + 1
+            }
+            addSpan(to: count)
+            return pieces.count <= maxPieces
+        }
+        return complete ? pieces : nil
     }
 
     /// `message` as DATA content (without the final "."): a leading "." doubled (RFC 5321 §4.5.2), a bare LF
@@ -216,13 +264,27 @@ public final class SMTPClientConnection: Sendable {
     }
 
     func write(_ buffer: ByteBuffer, timeout: TimeAmount) async throws {
+        try await write([buffer], timeout: timeout)
+    }
+
+    /// `buffers` in order, flushed once (NIO gathers them into `writev` calls).
+    func write(_ buffers: [ByteBuffer], timeout: TimeAmount) async throws {
         let channel = self.channel
         let done = channel.eventLoop.makePromise(of: Void.self)
         let timer = channel.eventLoop.scheduleTask(in: timeout) {
             done.fail(SMTPClientError.timeout("a write to complete"))
             channel.close(promise: nil)
         }
-        channel.writeAndFlush(buffer).cascade(to: done)
+        if buffers.count == 1 {
+            channel.writeAndFlush(buffers[0]).cascade(to: done)
+        } else {
+            // Queued from one task on the channel's loop, so that nothing is written between them.
+            let writeAll: @Sendable () -> Void = {
+                for buffer in buffers.dropLast() { channel.write(buffer, promise: nil) }
+                channel.writeAndFlush(buffers.last ?? ByteBuffer()).cascade(to: done)
+            }
+            if channel.eventLoop.inEventLoop { writeAll() } else { channel.eventLoop.execute(writeAll) }
+        }
         do {
             try await withTaskCancellationHandler {
                 try await done.futureResult.get()

@@ -27,7 +27,7 @@ public struct ConnectionInfo: Sendable {
 public protocol SMTPServerDelegate: Sendable {
     func authenticate(username: String, password: String, connection: ConnectionInfo) async -> AuthOutcome
     /// Stores the message durably and returns its queue id, or the reply explaining why not.
-    func accept(envelope: Envelope, message: ByteBuffer, connection: ConnectionInfo) async -> Result<String, SMTPReply>
+    func accept(envelope: Envelope, message: consuming ByteBuffer, connection: ConnectionInfo) async -> Result<String, SMTPReply>
     /// Checks the envelope sender of an unauthenticated session (SPF at MAIL FROM).
     func checkSender(_ sender: ReversePath, heloName: String, connection: ConnectionInfo) async -> SenderVerdict
     /// The same as `accept(envelope:message:connection:)` for a message that was written to disk as it

@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOSSL
 import NIOTLS
@@ -112,7 +113,9 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
         var incoming = unwrapInboundIn(data)
         guard !closing else { return }
         if dataDecoder != nil { extendDataDeadline(context: context, bytes: incoming.readableBytes) }
-        buffer.writeBuffer(&incoming)
+        // Nothing left over from the last read (the usual case): this read's buffer becomes the input as it
+        // is, instead of being copied into ours — a message's bytes arrive in it.
+        if buffer.readableBytes == 0 { buffer = incoming } else { buffer.writeBuffer(&incoming) }
         if waiting {
             if !readingStopped, buffer.readableBytes > Self.maxBufferedWhileWaiting {
                 readingStopped = true
@@ -172,7 +175,12 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
                 perform(session.lineTooLong(), context: context)
             }
         }
-        if buffer.readableBytes == 0 { buffer.discardReadBytes() } else if buffer.readerIndex > 64 * 1024 { buffer.discardReadBytes() }
+        if buffer.readableBytes == 0 {
+            // Used up: a large read buffer is let go rather than kept by an idle connection.
+            if buffer.capacity > Self.keptInputCapacity { buffer = ByteBuffer() } else { buffer.clear() }
+        } else if buffer.readerIndex > 64 * 1024 {
+            buffer.discardReadBytes()
+        }
         context.flush()
     }
 
@@ -183,8 +191,11 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
                 write(reply, context: context)
             case .startTLS:
                 startTLS(context: context)
-            case .receiveData(let maxBytes):
-                dataDecoder = DataDecoder(maxBytes: maxBytes, allocator: context.channel.allocator)
+            case .receiveData(let maxBytes, let declaredSize):
+                // A declared size past the spill threshold would be written to disk anyway: no need to reserve it.
+                let expected = declaredSize.map { min($0, settings.spill?.thresholdBytes ?? $0) }
+                dataDecoder = DataDecoder(maxBytes: maxBytes, expectedBytes: expected, headroom: Self.traceHeadroom,
+                                          allocator: context.channel.allocator)
                 resetTimeout(context: context, settings.dataTimeout)
             case .verifyCredentials(let username, let password):
                 pause(context: context)
@@ -211,7 +222,16 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
                     self.spill = nil
                     enqueueSpilled(spill, tail: message, envelope: envelope, promise: promise, context: context)
                 } else {
-                    promise.completeWith(onLoop(context) { await delegate.accept(envelope: envelope, message: message, connection: info) })
+                    // Handed over, not shared: the delegate puts the trace fields in front of the message in
+                    // place only when nobody else holds it (the closure's capture would, without the box).
+                    let handover = NIOLockedValueBox<ByteBuffer?>(message)
+                    promise.completeWith(onLoop(context) {
+                        let message = handover.withLockedValue { held in
+                            defer { held = nil }
+                            return held ?? ByteBuffer()
+                        }
+                        return await delegate.accept(envelope: envelope, message: consume message, connection: info)
+                    })
                 }
                 let (before, charge) = (session, pendingCharge)
                 pendingCharge = 0
@@ -278,6 +298,12 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
     /// Input kept while an asynchronous step runs before reading stops until it ends (a client may
     /// pipeline; none needs this much).
     static let maxBufferedWhileWaiting = 64 * 1024
+    /// Free space the DATA decoder leaves in front of a message for the trace fields the server adds
+    /// (`Received:`, `Received-SPF:`, `Authentication-Results:`, usually 400–900 bytes), so that they are put
+    /// there without copying the message (`ByteBuffer.prepend`).
+    static let traceHeadroom = 2048
+    /// The most input buffer capacity a connection keeps between commands.
+    static let keptInputCapacity = 4096
 
     /// Reading stopped by `channelRead` (too much input while waiting) starts again.
     func resumeReading(context: ChannelHandlerContext) {

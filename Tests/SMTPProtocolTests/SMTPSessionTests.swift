@@ -167,6 +167,16 @@ struct SMTPSessionTests {
         #expect(d.actions.contains(.receiveData(maxBytes: 1000)))
     }
 
+    /// SIZE= goes to the DATA decoder as a hint for its first buffer; the limit stays the configured one.
+    @Test func theDeclaredSizeIsPassedOnAsAHint() {
+        var d = SessionDriver()
+        d.send("EHLO c")
+        #expect(d.send("MAIL FROM:<x@remote.example> SIZE=700") == "250 2.1.0")
+        #expect(d.send("RCPT TO:<dev@example.test>") == "250 2.1.5")
+        #expect(d.send("DATA") == "354")
+        #expect(d.actions.contains(.receiveData(maxBytes: 1000, declaredSize: 700)))
+    }
+
     @Test func tooManyRecipients() {
         var d = SessionDriver(maxRecipients: 2)
         d.send("EHLO c")
