@@ -168,3 +168,27 @@ import Testing
         #expect(first == String(Data(fresh.finalize()).base64EncodedString().prefix(4)))
     }
 }
+
+/// `SRS.hash` against the implementation it replaced (per-field `lowercased()` and Foundation's base64): the
+/// same four characters for any fields, ASCII or not, so that addresses made before still decode.
+@Suite struct SRSHashEquivalenceTests {
+    static func reference(_ srs: SRS, _ fields: [String]) -> String {
+        var mac = srs.keyed
+        for field in fields {
+            mac.update(data: Array(field.lowercased().utf8))
+            mac.update(data: [0])
+        }
+        return String(Data(mac.finalize()).base64EncodedString().prefix(SRS.hashLength))
+    }
+
+    @Test func matchesTheFormerImplementation() {
+        let srs = SRSTests.srs
+        let alphabet = Array("aZ09.=+-_@ÄéİßΣ".unicodeScalars)
+        for _ in 0..<3000 {
+            let fields = (0..<Int.random(in: 1...3)).map { _ in
+                String(String.UnicodeScalarView((0..<Int.random(in: 0...12)).map { _ in alphabet.randomElement()! }))
+            }
+            #expect(srs.hash(fields) == Self.reference(srs, fields), "fields \(fields)")
+        }
+    }
+}
