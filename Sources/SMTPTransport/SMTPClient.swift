@@ -136,7 +136,11 @@ public final class SMTPClientConnection: Sendable {
     public func readReply(timeout: TimeAmount, waitingFor what: String) async throws -> SMTPClientReply {
         let promise = channel.eventLoop.makePromise(of: SMTPClientReply.self)
         let handler = self.handler
-        channel.eventLoop.execute { handler.value.expect(promise, timeout: timeout, what: what) }
+        if channel.eventLoop.inEventLoop {
+            handler.value.expect(promise, timeout: timeout, what: what)
+        } else {
+            channel.eventLoop.execute { handler.value.expect(promise, timeout: timeout, what: what) }
+        }
         let channel = self.channel
         let reply = try await withTaskCancellationHandler {
             try await promise.futureResult.get()
@@ -267,36 +271,35 @@ public final class SMTPClientConnection: Sendable {
         try await write([buffer], timeout: timeout)
     }
 
-    /// `buffers` in order, flushed once (NIO gathers them into `writev` calls).
+    /// `buffers` in order, flushed once (NIO gathers them into `writev` calls). A write nearly always completes
+    /// at once (the socket takes it all): only one still pending gets a timer (`timeout`), instead of a timer
+    /// scheduled and cancelled for every command and message.
     func write(_ buffers: [ByteBuffer], timeout: TimeAmount) async throws {
         let channel = self.channel
         let done = channel.eventLoop.makePromise(of: Void.self)
-        let timer = channel.eventLoop.scheduleTask(in: timeout) {
-            done.fail(SMTPClientError.timeout("a write to complete"))
-            channel.close(promise: nil)
-        }
-        if buffers.count == 1 {
-            channel.writeAndFlush(buffers[0]).cascade(to: done)
-        } else {
-            // Queued from one task on the channel's loop, so that nothing is written between them.
-            let writeAll: @Sendable () -> Void = {
-                for buffer in buffers.dropLast() { channel.write(buffer, promise: nil) }
-                channel.writeAndFlush(buffers.last ?? ByteBuffer()).cascade(to: done)
+        // On the channel's loop, in one go, so that nothing is written between the buffers.
+        let writeAll: @Sendable () -> Void = {
+            var completed = false
+            done.futureResult.assumeIsolated().whenComplete { _ in completed = true }
+            for buffer in buffers.dropLast() { channel.write(buffer, promise: nil) }
+            channel.writeAndFlush(buffers.last ?? ByteBuffer(), promise: done)
+            guard !completed else { return }
+            let timer = channel.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
+                done.fail(SMTPClientError.timeout("a write to complete"))
+                channel.close(promise: nil)
             }
-            if channel.eventLoop.inEventLoop { writeAll() } else { channel.eventLoop.execute(writeAll) }
+            done.futureResult.assumeIsolated().whenComplete { _ in timer.cancel() }
         }
+        if channel.eventLoop.inEventLoop { writeAll() } else { channel.eventLoop.execute(writeAll) }
         do {
             try await withTaskCancellationHandler {
                 try await done.futureResult.get()
             } onCancel: {
                 channel.close(promise: nil)
             }
-            timer.cancel()
         } catch let error as SMTPClientError {
-            timer.cancel()
             throw error
         } catch {
-            timer.cancel()
             throw SMTPClientError.connectionClosed
         }
     }
@@ -362,7 +365,10 @@ final class SMTPReplyHandler: ChannelInboundHandler {
     /// Framing and limits: the pure `SMTPReplyParser` (SMTPProtocol, fuzzed by FuzzSMTPReply).
     private var parser = SMTPReplyParser()
     private var ready: [SMTPClientReply] = []
-    private var waiters: [(promise: EventLoopPromise<SMTPClientReply>, timer: Scheduled<Void>?)] = []
+    /// Each waiter's deadline is kept with it; one timer serves them all (`armTimer`).
+    private var waiters: [(promise: EventLoopPromise<SMTPClientReply>, deadline: NIODeadline, what: String)] = []
+    private var timer: Scheduled<Void>?
+    private var timerDeadline: NIODeadline?
     private var failure: (any Error)?
     private var handshake: (promise: EventLoopPromise<Void>, timer: Scheduled<Void>?)?
     private var context: ChannelHandlerContext?
@@ -374,10 +380,32 @@ final class SMTPReplyHandler: ChannelInboundHandler {
         if !ready.isEmpty { promise.succeed(ready.removeFirst()); return }
         if let failure { promise.fail(failure); return }
         guard let context else { promise.fail(SMTPClientError.connectionClosed); return }
-        let timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] () -> Void in
-            self?.fail(SMTPClientError.timeout(what))
+        let deadline = NIODeadline.now() + timeout
+        waiters.append((promise, deadline, what))
+        armTimer(at: deadline, context: context)
+    }
+
+    /// The timer fires no later than `deadline`. It is not moved when a reply arrives (scheduling and
+    /// cancelling one per reply, five or six a relayed message, cost more than the rest of reading them):
+    /// when it fires it looks at the waiters left, and fails the connection only for one past its deadline.
+    private func armTimer(at deadline: NIODeadline, context: ChannelHandlerContext) {
+        if let armed = timerDeadline, armed <= deadline { return }
+        timer?.cancel()
+        timerDeadline = deadline
+        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] () -> Void in
+            self?.timerFired()
         }
-        waiters.append((promise, timer))
+    }
+
+    private func timerFired() {
+        timer = nil
+        timerDeadline = nil
+        guard let next = waiters.min(by: { $0.deadline < $1.deadline }) else { return }
+        if next.deadline <= NIODeadline.now() {
+            fail(SMTPClientError.timeout(next.what))
+        } else if let context {
+            armTimer(at: next.deadline, context: context)
+        }
     }
 
     func expectHandshake(_ promise: EventLoopPromise<Void>, timeout: TimeAmount) {
@@ -394,10 +422,10 @@ final class SMTPReplyHandler: ChannelInboundHandler {
         if failure == nil { failure = error }
         let waiting = waiters
         waiters = []
-        for waiter in waiting {
-            waiter.timer?.cancel()
-            waiter.promise.fail(failure!)
-        }
+        timer?.cancel()
+        timer = nil
+        timerDeadline = nil
+        for waiter in waiting { waiter.promise.fail(failure!) }
         if let handshake {
             self.handshake = nil
             handshake.timer?.cancel()
@@ -423,9 +451,7 @@ final class SMTPReplyHandler: ChannelInboundHandler {
         if waiters.isEmpty {
             ready.append(reply)
         } else {
-            let waiter = waiters.removeFirst()
-            waiter.timer?.cancel()
-            waiter.promise.succeed(reply)
+            waiters.removeFirst().promise.succeed(reply)
         }
     }
 
