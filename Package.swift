@@ -234,7 +234,8 @@ let package = Package(
 
         // Tests
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
-        .testTarget(name: "MailStoreTests", dependencies: ["MailStore", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "MailStoreTests", dependencies: ["MailStore", .product(name: "Logging", package: "swift-log"),
+                                                          .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", "MailMessage", "MailStore"], exclude: ["Fixtures"]),
         .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore"]),
         .testTarget(name: "DANETests", dependencies: ["DANE", "DNSCore",

@@ -98,14 +98,6 @@ public final class SQLiteMailStore: MailStore {
                         .execute(arguments: [event.messageID, event.sender ?? "", event.domain,
                                              event.time.timeIntervalSince1970])
                 }
-                if let status = event.type.recipientStatus, !event.messageID.isEmpty {
-                    try db.cachedStatement(sql: """
-                        INSERT INTO recipient (message_id, address, status, last_reply, updated) VALUES (?, ?, ?, ?, ?)
-                        ON CONFLICT (message_id, address) DO UPDATE SET status = excluded.status,
-                            last_reply = COALESCE(excluded.last_reply, recipient.last_reply), updated = excluded.updated
-                        """).execute(arguments: [event.messageID, event.recipient, status, event.detail["reply"],
-                                                 event.time.timeIntervalSince1970])
-                }
                 for route in webhooks where route.types.isEmpty || route.types.contains(event.type) {
                     try db.cachedStatement(sql: "INSERT INTO webhook_outbox (endpoint, event_id, next_attempt, created) VALUES (?, ?, ?, ?)")
                         .execute(arguments: [route.endpoint, id, event.time.timeIntervalSince1970,
@@ -135,19 +127,46 @@ public final class SQLiteMailStore: MailStore {
         }
     }
 
+    /// The message's recipients and where each stands are read from its events (`recipients(from:)`); the
+    /// `recipient` table, which repeated them, is no longer written (two upserts a message were two fifths
+    /// of the event store's work on the accept path) and is read only for a message that has no events.
     public func message(id: String) async throws -> MessageRecord? {
         try await pool.read { db in
-            let recipients = try Row.fetchAll(
-                db, sql: "SELECT address, status, last_reply FROM recipient WHERE message_id = ? ORDER BY rowid",
-                arguments: [id]).map {
-                    MessageRecord.Recipient(address: $0["address"], status: $0["status"], lastReply: $0["last_reply"])
-                }
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM message WHERE id = ?", arguments: [id]) else {
                 return nil
+            }
+            let events = try Row.fetchAll(db, sql: "SELECT type, recipient, detail FROM event WHERE message_id = ? ORDER BY id",
+                                          arguments: [id])
+            var recipients = Self.recipients(from: events.map { (EventType(rawValue: $0["type"]), $0["recipient"], $0["detail"]) })
+            if recipients.isEmpty {
+                recipients = try Row.fetchAll(
+                    db, sql: "SELECT address, status, last_reply FROM recipient WHERE message_id = ? ORDER BY rowid",
+                    arguments: [id]).map {
+                        MessageRecord.Recipient(address: $0["address"], status: $0["status"], lastReply: $0["last_reply"])
+                    }
             }
             return MessageRecord(id: row["id"], sender: row["sender"], domain: row["domain"],
                                  created: Date(timeIntervalSince1970: row["created"]), recipients: recipients)
         }
+    }
+
+    /// Each recipient in the order of its first event with a status, with the status of its latest such
+    /// event and the latest reply any of them carried (a `deferred` with a reply then a `delivered` without
+    /// one keeps the deferral's reply, as the `recipient` table did). `events` in the order recorded.
+    static func recipients(from events: [(type: EventType?, recipient: String, detail: String)]) -> [MessageRecord.Recipient] {
+        var order: [String] = []
+        var latest: [String: (status: String, reply: String?)] = [:]
+        for event in events {
+            guard let status = event.type?.recipientStatus else { continue }
+            let reply = event.detail.contains("\"reply\"") ? decode(event.detail)["reply"] : nil
+            if let previous = latest[event.recipient] {
+                latest[event.recipient] = (status, reply ?? previous.reply)
+            } else {
+                order.append(event.recipient)
+                latest[event.recipient] = (status, reply)
+            }
+        }
+        return order.map { MessageRecord.Recipient(address: $0, status: latest[$0]!.status, lastReply: latest[$0]!.reply) }
     }
 
     static func event(from row: Row) -> StoredEvent {

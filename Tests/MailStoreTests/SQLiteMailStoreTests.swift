@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Logging
 import MailStore
 import Testing
@@ -60,6 +61,41 @@ struct SQLiteMailStoreTests {
         #expect(message.recipients.map(\.status) == ["delivered", "bounced"])
         #expect(message.recipients.map(\.lastReply) == ["250 2.0.0 ok", "550 5.1.1 no such user"])
         #expect(try await store.message(id: "nope") == nil)
+    }
+
+    /// Statuses come from the events: a reply is kept until a later event brings another, events without a
+    /// status (a complaint) change nothing, and recipients keep the order of their first event.
+    @Test func recipientsAreReadFromTheEvents() async throws {
+        let (store, dir) = try Self.temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try await store.record([Self.event(.queued, "m", "b@x.test"), Self.event(.queued, "m", "a@x.test"),
+                                    Self.event(.deferred, "m", "b@x.test", at: 1, reply: "451 4.7.0 greylisted"),
+                                    Self.event(.delivered, "m", "b@x.test", at: 2),
+                                    Self.event(.complained, "m", "b@x.test", at: 3),
+                                    Self.event(.queued, "other", "a@x.test")])
+        let message = try #require(try await store.message(id: "m"))
+        #expect(message.recipients == [
+            MessageRecord.Recipient(address: "b@x.test", status: "delivered", lastReply: "451 4.7.0 greylisted"),
+            MessageRecord.Recipient(address: "a@x.test", status: "queued", lastReply: nil),
+        ])
+    }
+
+    /// A database written by an older version, whose message has its recipients in the `recipient` table and
+    /// (pruned or never recorded) no events: they are still shown.
+    @Test func recipientRowsOfAnOlderVersionAreStillRead() async throws {
+        let (store, dir) = try Self.temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = store
+        let queue = try DatabaseQueue(path: dir + "/apus.sqlite")
+        try await queue.write { db in
+            try db.execute(sql: "INSERT INTO message (id, sender, domain, created) VALUES ('old', 'a@example.com', 'example.com', 1)")
+            try db.execute(sql: """
+                INSERT INTO recipient (message_id, address, status, last_reply, updated)
+                VALUES ('old', 'x@y.test', 'bounced', '550 5.1.1 gone', 2)
+                """)
+        }
+        let message = try #require(try await store.message(id: "old"))
+        #expect(message.recipients == [MessageRecord.Recipient(address: "x@y.test", status: "bounced", lastReply: "550 5.1.1 gone")])
     }
 
     @Test func idempotencyKeepsTheFirstResponseFor24Hours() async throws {
