@@ -59,7 +59,7 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
         sessionConfig.tlsAvailable = tlsContext != nil
         self.session = SMTPSession(configuration: sessionConfig, policy: policy)
         self.framer = LineFramer(maxLineBytes: settings.maxCommandLineBytes)
-        self.buffer = ByteBuffer()
+        self.buffer = Self.noInput
         self.settings = settings
         self.delegate = delegate
         self.tlsContext = tlsContext
@@ -176,8 +176,9 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
             }
         }
         if buffer.readableBytes == 0 {
-            // Used up: a large read buffer is let go rather than kept by an idle connection.
-            if buffer.capacity > Self.keptInputCapacity { buffer = ByteBuffer() } else { buffer.clear() }
+            // Used up: the read's buffer is let go (the next read brings its own), so that an idle
+            // connection holds none; `noInput` is one shared empty buffer, nothing is allocated.
+            buffer = Self.noInput
         } else if buffer.readerIndex > 64 * 1024 {
             buffer.discardReadBytes()
         }
@@ -302,8 +303,7 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
     /// (`Received:`, `Received-SPF:`, `Authentication-Results:`, usually 400–900 bytes), so that they are put
     /// there without copying the message (`ByteBuffer.prepend`).
     static let traceHeadroom = 2048
-    /// The most input buffer capacity a connection keeps between commands.
-    static let keptInputCapacity = 4096
+    static let noInput = ByteBuffer()
 
     /// Reading stopped by `channelRead` (too much input while waiting) starts again.
     func resumeReading(context: ChannelHandlerContext) {
