@@ -303,6 +303,7 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
     /// (`Received:`, `Received-SPF:`, `Authentication-Results:`, usually 400–900 bytes), so that they are put
     /// there without copying the message (`ByteBuffer.prepend`).
     static let traceHeadroom = 2048
+    /// The input of a connection with nothing unread: one empty buffer shared by all (no storage per connection).
     static let noInput = ByteBuffer()
 
     /// Reading stopped by `channelRead` (too much input while waiting) starts again.
