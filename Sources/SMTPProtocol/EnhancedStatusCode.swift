@@ -19,20 +19,37 @@ public struct EnhancedStatusCode: Sendable, Hashable, CustomStringConvertible {
 
     /// `description`'s bytes, written without making a String (every reply carries one).
     public func write(into buffer: inout ByteBuffer) {
-        guard (0...999).contains(klass), (0...999).contains(subject), (0...999).contains(detail) else {
+        guard let length = wireLength else {
             buffer.writeString(description)
             return
         }
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { write(to: $0, at: 0) }
+    }
+
+    /// The length of `description` when each part is 0–999 (what `write(to:at:)` writes), else nil.
+    var wireLength: Int? {
+        guard (0...999).contains(klass), (0...999).contains(subject), (0...999).contains(detail) else { return nil }
+        func digits(_ value: Int) -> Int { value >= 100 ? 3 : value >= 10 ? 2 : 1 }
+        return digits(klass) + digits(subject) + digits(detail) + 2
+    }
+
+    /// Writes `description` at `offset` into memory with room for `wireLength` bytes; returns the bytes written.
+    func write(to out: UnsafeMutableRawBufferPointer, at offset: Int) -> Int {
+        var at = offset
         func decimal(_ value: Int) {
-            if value >= 100 { buffer.writeInteger(UInt8(ascii: "0") + UInt8(value / 100 % 10)) }
-            if value >= 10 { buffer.writeInteger(UInt8(ascii: "0") + UInt8(value / 10 % 10)) }
-            buffer.writeInteger(UInt8(ascii: "0") + UInt8(value % 10))
+            if value >= 100 { out[at] = UInt8(ascii: "0") + UInt8(value / 100 % 10); at += 1 }
+            if value >= 10 { out[at] = UInt8(ascii: "0") + UInt8(value / 10 % 10); at += 1 }
+            out[at] = UInt8(ascii: "0") + UInt8(value % 10)
+            at += 1
         }
         decimal(klass)
-        buffer.writeInteger(UInt8(ascii: "."))
+        out[at] = UInt8(ascii: ".")
+        at += 1
         decimal(subject)
-        buffer.writeInteger(UInt8(ascii: "."))
+        out[at] = UInt8(ascii: ".")
+        at += 1
         decimal(detail)
+        return at - offset
     }
 
     /// Parses `X.Y.Z` (RFC 3463 §2: class 2|4|5, subject and detail 0–999).

@@ -35,19 +35,32 @@ public struct SMTPReply: Sendable, Hashable, CustomStringConvertible, Error {
 
     /// `wireText` written straight into `buffer`, without building a string first (every reply the server
     /// sends goes through here).
+    /// Each line in one step into the buffer's memory (a `writeInteger` per byte cost 3,000 instructions a reply).
     public func writeWire(into buffer: inout ByteBuffer) {
+        let statusLength = status.map { $0.wireLength ?? $0.description.utf8.count } ?? 0
         for (i, line) in lines.enumerated() {
-            buffer.writeInteger(UInt8(ascii: "0") + UInt8(code / 100))
-            buffer.writeInteger(UInt8(ascii: "0") + UInt8(code / 10 % 10))
-            buffer.writeInteger(UInt8(ascii: "0") + UInt8(code % 10))
-            buffer.writeInteger(i == lines.count - 1 ? UInt8(ascii: " ") : UInt8(ascii: "-"))
-            if let status {
-                status.write(into: &buffer)
-                if !line.isEmpty { buffer.writeInteger(UInt8(ascii: " ")) }
+            let separator = i == lines.count - 1 ? UInt8(ascii: " ") : UInt8(ascii: "-")
+            let space = status != nil && !line.isEmpty ? 1 : 0
+            let length = 4 + statusLength + space + line.utf8.count + 2
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { out in
+                out[0] = UInt8(ascii: "0") + UInt8(code / 100)
+                out[1] = UInt8(ascii: "0") + UInt8(code / 10 % 10)
+                out[2] = UInt8(ascii: "0") + UInt8(code % 10)
+                out[3] = separator
+                var at = 4
+                if let status {
+                    if status.wireLength != nil {
+                        at += status.write(to: out, at: at)
+                    } else {
+                        for byte in status.description.utf8 { out[at] = byte; at += 1 }
+                    }
+                    if space == 1 { out[at] = UInt8(ascii: " "); at += 1 }
+                }
+                for byte in line.utf8 { out[at] = byte; at += 1 }
+                out[at] = UInt8(ascii: "\r")
+                out[at + 1] = UInt8(ascii: "\n")
+                return at + 2
             }
-            buffer.writeString(line)
-            buffer.writeInteger(UInt8(ascii: "\r"))
-            buffer.writeInteger(UInt8(ascii: "\n"))
         }
     }
 

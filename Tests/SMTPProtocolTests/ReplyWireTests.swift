@@ -11,6 +11,8 @@ struct ReplyWireTests {
         (SMTPReply(421, nil, lines: ["a", "b", "c"]), "421-a\r\n421-b\r\n421 c\r\n"),
         (SMTPReply(599, EnhancedStatusCode(5, 7, 26), lines: ["unauthenticated", "see https://example/5.7.26"]),
          "599-5.7.26 unauthenticated\r\n599 5.7.26 see https://example/5.7.26\r\n"),
+        (SMTPReply(553, EnhancedStatusCode(5, 1000, 7), "odd"), "553 5.1000.7 odd\r\n"),   // out of range: as `description`
+        (SMTPReply(250, EnhancedStatusCode(2, 0, 0), lines: ["", "üñï"]), "250-2.0.0\r\n250 2.0.0 üñï\r\n"),
     ])
     func wireForm(reply: SMTPReply, expected: String) {
         var buffer = ByteBuffer()
