@@ -103,7 +103,7 @@ import TestSupport
         // 3. HTTP-01 for another name, answered by the running server's [listen] http.
         try ApusProcess.setConfigKeys([("acme.challenge", "\"http-01\""),
                                        ("acme.names", "[\"mx.example.test\", \"other.example.test\"]")], configDirectory: config)
-        let renewed = try await ApusProcess.run(["cert", "renew", "--config", config])
+        let renewed = try await ApusProcess.run(["cert", "renew", "--config", config, "--log-level", "info"])
         #expect(renewed.status == 0, "\(renewed.err)")
         #expect(renewed.out.contains("mx.example.test: not due"))
         #expect(renewed.out.contains("other.example.test: new certificate (no certificate yet)"), "\(renewed.out)")
@@ -124,8 +124,10 @@ import TestSupport
         #expect(result["noop"] as? String == "250 2.0.0 OK" || (result["noop"] as? String ?? "").hasPrefix("250"), "\(result)")
         #expect(result["old"] as? String != nil && result["old"] as? String != result["new"] as? String, "\(result)")
 
-        // 5. badNonce answers were retried (pebble rejected 40 % of the nonces).
-        #expect(log().contains("badNonce"), "no badNonce retry seen")
+        // 5. badNonce answers were retried (pebble rejected 40 % of the nonces). Counted over the server's
+        //    issuance and the HTTP-01 renewal, about 18 signed requests: the server's alone (about 9) went
+        //    without a rejected nonce in about 1 run of 100.
+        #expect((log() + renewed.err + renewed.out).contains("badNonce"), "no badNonce retry seen")
 
         // 6. Pebble refusing the challenge: the server stopped, [listen] http on 127.0.0.2 while the name resolves
         //    to 127.0.0.1. The old certificate stays and pebble's error is printed.
