@@ -19,23 +19,26 @@ public struct EnhancedStatusCode: Sendable, Hashable, CustomStringConvertible {
 
     /// `description`'s bytes, written without making a String (every reply carries one).
     public func write(into buffer: inout ByteBuffer) {
-        guard let length = wireLength else {
-            buffer.writeString(description)
-            return
-        }
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { write(to: $0, at: 0) }
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: wireLength) { write(to: $0, at: 0) }
     }
 
-    /// The length of `description` when each part is 0–999 (what `write(to:at:)` writes), else nil.
-    var wireLength: Int? {
-        guard (0...999).contains(klass), (0...999).contains(subject), (0...999).contains(detail) else { return nil }
+    /// The length of `description`, what `write(to:at:)` writes.
+    var wireLength: Int {
+        guard (0...999).contains(klass), (0...999).contains(subject), (0...999).contains(detail) else {
+            return description.utf8.count
+        }
         func digits(_ value: Int) -> Int { value >= 100 ? 3 : value >= 10 ? 2 : 1 }
         return digits(klass) + digits(subject) + digits(detail) + 2
     }
 
     /// Writes `description` at `offset` into memory with room for `wireLength` bytes; returns the bytes written.
+    /// Parts of 0–999 digit by digit; others (never in a reply Apus makes) through `description`.
     func write(to out: UnsafeMutableRawBufferPointer, at offset: Int) -> Int {
         var at = offset
+        guard (0...999).contains(klass), (0...999).contains(subject), (0...999).contains(detail) else {
+            for byte in description.utf8 { out[at] = byte; at += 1 }
+            return at - offset
+        }
         func decimal(_ value: Int) {
             if value >= 100 { out[at] = UInt8(ascii: "0") + UInt8(value / 100 % 10); at += 1 }
             if value >= 10 { out[at] = UInt8(ascii: "0") + UInt8(value / 10 % 10); at += 1 }

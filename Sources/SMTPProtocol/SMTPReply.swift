@@ -37,7 +37,7 @@ public struct SMTPReply: Sendable, Hashable, CustomStringConvertible, Error {
     /// sends goes through here).
     /// Each line in one step into the buffer's memory (a `writeInteger` per byte cost 3,000 instructions a reply).
     public func writeWire(into buffer: inout ByteBuffer) {
-        let statusLength = status.map { $0.wireLength ?? $0.description.utf8.count } ?? 0
+        let statusLength = status?.wireLength ?? 0
         for (i, line) in lines.enumerated() {
             let separator = i == lines.count - 1 ? UInt8(ascii: " ") : UInt8(ascii: "-")
             let space = status != nil && !line.isEmpty ? 1 : 0
@@ -49,11 +49,7 @@ public struct SMTPReply: Sendable, Hashable, CustomStringConvertible, Error {
                 out[3] = separator
                 var at = 4
                 if let status {
-                    if status.wireLength != nil {
-                        at += status.write(to: out, at: at)
-                    } else {
-                        for byte in status.description.utf8 { out[at] = byte; at += 1 }
-                    }
+                    at += status.write(to: out, at: at)
                     if space == 1 { out[at] = UInt8(ascii: " "); at += 1 }
                 }
                 for byte in line.utf8 { out[at] = byte; at += 1 }

@@ -196,9 +196,6 @@ public final class SMTPClientConnection: Sendable {
     }
 
     static let endOfData = ByteBuffer(string: ".\r\n")
-    static let addedDot = ByteBuffer(string: ".")
-    static let addedLF = ByteBuffer(string: "\n")
-    static let addedCRLF = ByteBuffer(string: "\r\n")
 
     /// What `dotStuff` writes, as pieces: the runs of `message` that need no change as slices of it (no copy),
     /// and between them the bytes added (a "." before a line's leading dot, a CR before a bare LF, the last
@@ -207,32 +204,14 @@ public final class SMTPClientConnection: Sendable {
     public static func dotStuffedPieces(_ message: ByteBuffer, maxPieces: Int = 64) -> [ByteBuffer]? {
         var pieces: [ByteBuffer] = []
         let base = message.readerIndex
-        let complete: Bool = message.withUnsafeReadableBytes { bytes in
-            let (cr, lf, dot) = (UInt8(13), UInt8(10), UInt8(ascii: "."))
-            let count = bytes.count
-            var spanStart = 0   // bytes[spanStart...] not added yet, and needing no change so far
-            var lineStart = 0
-            func addSpan(to end: Int) {
-                if end > spanStart { pieces.append(message.getSlice(at: base + spanStart, length: end - spanStart)!) }
-            }
-            while lineStart < count {
-                if pieces.count >= maxPieces { return false }
-                if bytes[lineStart] == dot {
-                    addSpan(to: lineStart)
-                    pieces.append(addedDot)
-                    spanStart = lineStart
+        let complete = message.withUnsafeReadableBytes { bytes in
+            dotStuffScan(bytes) { piece in
+                switch piece {
+                case .unchanged(let range): pieces.append(message.getSlice(at: base + range.lowerBound, length: range.count)!)
+                case .added(let bytes): pieces.append(bytes)
                 }
-                let end = ByteScan.first(lf, in: bytes, from: lineStart)
-                let endsWithCR = end > lineStart && bytes[end - 1] == cr
-                if end == count || !endsWithCR {
-                    addSpan(to: end)
-                    pieces.append(endsWithCR ? addedLF : addedCRLF)
-                    spanStart = min(end + 1, count)
-                }
-                lineStart = end + 1
+                return pieces.count <= maxPieces
             }
-            addSpan(to: count)
-            return pieces.count <= maxPieces
         }
         return complete ? pieces : nil
     }
@@ -243,28 +222,49 @@ public final class SMTPClientConnection: Sendable {
     /// 100 KB message).
     public static func dotStuff(_ message: ByteBuffer, into out: inout ByteBuffer) {
         message.withUnsafeReadableBytes { bytes in
-            let (cr, lf, dot) = (UInt8(13), UInt8(10), UInt8(ascii: "."))
-            let count = bytes.count
-            var spanStart = 0   // bytes[spanStart...] not written yet, and needing no change so far
-            var lineStart = 0
-            while lineStart < count {
-                if bytes[lineStart] == dot {
-                    out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[spanStart..<lineStart]))
-                    out.writeInteger(dot)
-                    spanStart = lineStart
+            _ = dotStuffScan(bytes) { piece in
+                switch piece {
+                case .unchanged(let range): out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[range]))
+                case .added(let added): out.writeImmutableBuffer(added)
                 }
-                let end = ByteScan.first(lf, in: bytes, from: lineStart)
-                let endsWithCR = end > lineStart && bytes[end - 1] == cr
-                if end == count || !endsWithCR {
-                    out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[spanStart..<end]))
-                    if !endsWithCR { out.writeInteger(cr) }
-                    out.writeInteger(lf)
-                    spanStart = min(end + 1, count)
-                }
-                lineStart = end + 1
+                return true
             }
-            if spanStart < count { out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[spanStart..<count])) }
         }
+    }
+
+    enum DotStuffPiece {
+        /// Bytes of the message (offsets into what was scanned) that go out as they are.
+        case unchanged(Range<Int>)
+        /// Bytes added between them.
+        case added(ByteBuffer)
+    }
+
+    static let addedDot = ByteBuffer(string: ".")
+    static let addedLF = ByteBuffer(string: "\n")
+    static let addedCRLF = ByteBuffer(string: "\r\n")
+
+    /// The scan behind `dotStuff` and `dotStuffedPieces`: hands `emit` the message's pieces in order; stops
+    /// early, returning false, when `emit` does.
+    static func dotStuffScan(_ bytes: UnsafeRawBufferPointer, _ emit: (DotStuffPiece) -> Bool) -> Bool {
+        let (cr, lf, dot) = (UInt8(13), UInt8(10), UInt8(ascii: "."))
+        let count = bytes.count
+        var spanStart = 0   // bytes[spanStart...] not emitted yet, and needing no change so far
+        var lineStart = 0
+        func unchanged(to end: Int) -> Bool { end <= spanStart || emit(.unchanged(spanStart..<end)) }
+        while lineStart < count {
+            if bytes[lineStart] == dot {
+                guard unchanged(to: lineStart), emit(.added(addedDot)) else { return false }
+                spanStart = lineStart
+            }
+            let end = ByteScan.first(lf, in: bytes, from: lineStart)
+            let endsWithCR = end > lineStart && bytes[end - 1] == cr
+            if end == count || !endsWithCR {
+                guard unchanged(to: end), emit(.added(endsWithCR ? addedLF : addedCRLF)) else { return false }
+                spanStart = min(end + 1, count)
+            }
+            lineStart = end + 1
+        }
+        return unchanged(to: count)
     }
 
     func write(_ buffer: ByteBuffer, timeout: TimeAmount) async throws {
@@ -280,15 +280,18 @@ public final class SMTPClientConnection: Sendable {
         // On the channel's loop, in one go, so that nothing is written between the buffers.
         let writeAll: @Sendable () -> Void = {
             var completed = false
-            done.futureResult.assumeIsolated().whenComplete { _ in completed = true }
+            var timer: Scheduled<Void>?
+            done.futureResult.assumeIsolated().whenComplete { _ in
+                completed = true
+                timer?.cancel()
+            }
             for buffer in buffers.dropLast() { channel.write(buffer, promise: nil) }
             channel.writeAndFlush(buffers.last ?? ByteBuffer(), promise: done)
             guard !completed else { return }
-            let timer = channel.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
+            timer = channel.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
                 done.fail(SMTPClientError.timeout("a write to complete"))
                 channel.close(promise: nil)
             }
-            done.futureResult.assumeIsolated().whenComplete { _ in timer.cancel() }
         }
         if channel.eventLoop.inEventLoop { writeAll() } else { channel.eventLoop.execute(writeAll) }
         do {
